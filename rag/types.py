@@ -1,0 +1,73 @@
+"""The values that flow through the pipeline: Document -> Chunk -> Hit -> Answer with Citations.
+
+All are frozen dataclasses, so `dataclasses.asdict(answer)` is the JSON form of any result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article, cleaned. `doc_id` is the file stem, stable across rebuilds."""
+
+    doc_id: str
+    title: str
+    text: str  # cleaned body; chunk offsets index into this string
+    path: str = ""
+    publisher: str = ""
+    date: str = ""
+    byline: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one Document: `document.text[start:end] == text`."""
+
+    id: str  # "<doc_id>:<n>", unique in an index
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    publisher: str = ""
+    date: str = ""
+    speakers: tuple[str, ...] = ()  # people quoted in this chunk (speaker-aware retrieval)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk. `score` is the fused rank score (higher is better);
+    `similarity` is the cosine between question and chunk, used for the refusal threshold."""
+
+    chunk: Chunk
+    score: float
+    similarity: float = 0.0
+    dense_rank: int | None = None  # 1-based rank in the dense list, None if absent
+    bm25_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker [n] of an answer, pointing at the passage shown as [n].
+    `quote` is the supporting sentence(s): always an exact substring of `chunk.text`."""
+
+    n: int
+    chunk: Chunk
+    quote: str
+    quote_start: int = 0  # offset of quote inside chunk.text
+    score: float = 0.0  # retrieval score of the cited hit
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # the answer with [n] markers (or the refusal text)
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    hits: list[Hit] = field(default_factory=list)  # the passages shown to the model, as [1]..[k]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    searched: str = ""  # the standalone question that was actually searched
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model: str = ""

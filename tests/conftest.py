@@ -1,0 +1,80 @@
+"""Fakes that plug in exactly where the real models do, and corpora/indexes built under tmp_path."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import Config, Pipeline
+
+PROJECT = Path(__file__).resolve().parent.parent
+CORPUS = PROJECT / "corpus"
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words embedder: each word hashes to a dimension; rows are L2-normalized.
+    Texts sharing words get a positive cosine, so retrieval tests behave like the real thing, without weights."""
+
+    def __init__(self, name: str = "fake-hash", dim: int = 256):
+        self.name, self.dim = name, dim
+        self.calls = 0  # texts embedded so far (incremental-build tests count these)
+
+    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        self.calls += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+class ScriptedGenerator:
+    """Replies with queued texts (or a function of the prompt), streamed word by word; records prompts."""
+
+    def __init__(self, *replies: str, n_ctx: int = 2048):
+        self.name, self.n_ctx = "scripted", n_ctx
+        self.replies = list(replies)
+        self.prompts: list[list[dict]] = []
+
+    def enqueue(self, *replies: str) -> "ScriptedGenerator":
+        self.replies += replies
+        return self
+
+    def count_tokens(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text))
+
+    def stream(self, messages: list[dict], max_tokens: int):
+        self.prompts.append(messages)
+        reply = self.replies.pop(0) if self.replies else "The articles don't say."
+        for piece in re.findall(r"\S+\s*", reply):
+            yield piece
+
+
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """A writable copy of the five shipped articles."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def config(tmp_path, corpus_dir) -> Config:
+    return replace(Config(), corpus_dir=corpus_dir, index_dir=tmp_path / "index", min_similarity=0.0)
+
+
+@pytest.fixture
+def make_pipeline(config):
+    """make_pipeline(*replies, **config_changes) -> Pipeline with the hash embedder and a scripted generator."""
+
+    def make(*replies: str, embedder=None, **changes) -> Pipeline:
+        return Pipeline(replace(config, **changes), embedder=embedder or HashEmbedder(),
+                        generator=ScriptedGenerator(*replies))
+
+    return make

@@ -1,0 +1,86 @@
+"""rag/prompt.py: numbered passages with their source, kept inside the model's token budget."""
+import re
+
+import pytest
+from conftest import ScriptedGenerator
+
+from rag.prompt import REFUSAL, SYSTEM, TEMPLATE_OVERHEAD, build_messages, format_passage
+from rag.types import Chunk, Hit
+
+count = ScriptedGenerator().count_tokens
+QUESTION = "What did Kirby say?"
+
+
+def hit(n: int, text: str, publisher: str = "Washington Examiner", date: str = "21 March 2023") -> Hit:
+    chunk = Chunk(id=f"d{n}:0", doc_id=f"d{n}", title=f"Article number {n}", text=text, start=0, end=len(text),
+                  publisher=publisher, date=date)
+    return Hit(chunk=chunk, score=1 / (60 + n))
+
+
+HITS = [hit(n, f"Passage {n} says that John Kirby spoke about China and Russia on day {n}. " * 3) for n in range(1, 6)]
+
+
+def prompt_tokens(messages) -> int:
+    return sum(count(m["content"]) for m in messages) + TEMPLATE_OVERHEAD
+
+
+def test_format_passage():
+    assert format_passage(2, hit(7, "Body text.")) == "[2] Article number 7 (Washington Examiner, 21 March 2023)\nBody text."
+    assert format_passage(1, hit(7, "Body.", publisher="")) == "[1] Article number 7 (21 March 2023)\nBody."
+    assert format_passage(1, hit(7, "Body.", publisher="", date="")) == "[1] Article number 7\nBody."
+
+
+def test_passages_are_numbered_in_rank_order_with_their_source():
+    messages, shown, used = build_messages(QUESTION, HITS, count, 4000)
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert messages[0]["content"] == SYSTEM and REFUSAL in SYSTEM
+    user = messages[1]["content"]
+    assert shown == HITS
+    assert re.findall(r"^\[(\d+)\] (.*)$", user, re.M) == [
+        (str(n), f"Article number {n} (Washington Examiner, 21 March 2023)") for n in range(1, 6)]
+    for h in HITS:
+        assert h.chunk.text in user
+    assert user.startswith("Passages:\n\n[1] ")
+    assert user.endswith(f"\n\nQuestion: {QUESTION}")
+    # this fake tokenizer is additive over the passages, so the estimate is exact plus the 2-token margin each
+    assert used == prompt_tokens(messages) + 2 * len(shown)
+
+
+def test_reported_tokens_never_undercount():
+    for budget in (4000, 500, 300, 200):
+        messages, shown, used = build_messages(QUESTION, HITS, count, budget)
+        assert prompt_tokens(messages) <= used <= budget
+
+
+@pytest.mark.parametrize("budget", [180, 250, 300, 410])
+def test_a_small_budget_shows_fewer_passages_and_stays_inside_it(budget):
+    messages, shown, used = build_messages(QUESTION, HITS, count, budget)
+    assert 0 < len(shown) < len(HITS)
+    assert shown == HITS[:len(shown)]  # the lowest-ranked are dropped first
+    assert prompt_tokens(messages) <= used <= budget
+    user = messages[1]["content"]
+    assert f"[{len(shown)}] " in user and f"[{len(shown) + 1}] " not in user
+
+
+def test_more_budget_never_shows_fewer_passages():
+    shown = [len(build_messages(QUESTION, HITS, count, b)[1]) for b in range(110, 700, 10)]
+    assert shown == sorted(shown) and shown[-1] == len(HITS)
+
+
+def test_a_budget_with_room_for_the_question_only_shows_no_passage():
+    fixed = count(SYSTEM) + count(f"Passages:\n\n\n\nQuestion: {QUESTION}") + TEMPLATE_OVERHEAD
+    messages, shown, used = build_messages(QUESTION, HITS, count, fixed)
+    assert shown == [] and used == fixed
+    assert messages[1]["content"].endswith(f"Question: {QUESTION}")
+
+
+def test_no_hits():
+    messages, shown, _ = build_messages(QUESTION, [], count, 2000)
+    assert shown == [] and "[1]" not in messages[1]["content"]
+
+
+def test_a_question_too_long_for_the_budget_is_an_error():
+    with pytest.raises(ValueError, match="more than the model's budget of 120"):
+        build_messages("Why " * 200 + "?", HITS, count, 120)
+    with pytest.raises(ValueError, match="budget"):
+        build_messages(QUESTION, HITS, count, 10)

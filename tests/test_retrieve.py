@@ -1,0 +1,165 @@
+"""rag/retrieve.py: reciprocal rank fusion, overlap, hybrid/dense/bm25 search with duplicates collapsed."""
+import shutil
+
+import faiss
+import pytest
+from conftest import CORPUS, HashEmbedder
+
+from rag import store
+from rag.bm25 import BM25
+from rag.retrieve import overlap, rrf, search
+from rag.types import Chunk
+
+MODES = ["hybrid", "dense", "bm25"]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory, embedder):
+    index, _ = store.open_index(CORPUS, tmp_path_factory.mktemp("retrieve") / "index", embedder, 420, 1)
+    return index
+
+
+def run(index, embedder, query, k=5, mode="hybrid", **kw):
+    vector = None if mode == "bm25" else embedder.embed([query])[0]
+    return search(index, query, vector, k, mode, **kw)
+
+
+def is_kirby(hit):
+    return "John Kirby" in hit.chunk.speakers
+
+
+def test_rrf_docstring_example():
+    fused = rrf([[7, 3], [3, 9]], k=60)
+    assert [row for row, _ in fused] == [3, 7, 9]
+    assert [s for _, s in fused] == pytest.approx([1 / 62 + 1 / 61, 1 / 61, 1 / 62])
+
+
+def test_rrf_hand_computed():
+    # k=1: row 5 ranks 1st and 3rd -> 1/2 + 1/4 = 0.75; row 8 ranks 2nd and 1st -> 1/3 + 1/2 = 0.8333;
+    # row 2 ranks 3rd in one list -> 1/4; row 4 2nd in one list -> 1/3
+    fused = rrf([[5, 8, 2], [8, 4, 5]], k=1)
+    assert fused == [(8, pytest.approx(5 / 6)), (5, pytest.approx(0.75)), (4, pytest.approx(1 / 3)),
+                     (2, pytest.approx(0.25))]
+
+
+def test_rrf_ties_break_by_row_and_empty_lists():
+    assert [row for row, _ in rrf([[2, 1], [1, 2]])] == [1, 2]
+    assert rrf([[], []]) == []
+    assert rrf([[4], []]) == [(4, pytest.approx(1 / 61))]
+
+
+def chunk(doc_id, start, text):
+    return Chunk(id=f"{doc_id}:{start}", doc_id=doc_id, title="T", text=text, start=start, end=start + len(text))
+
+
+def test_overlap_within_one_document_is_shared_characters_over_the_shorter():
+    assert overlap(chunk("a", 0, "x" * 100), chunk("a", 50, "y" * 200)) == 0.5
+    assert overlap(chunk("a", 0, "x" * 100), chunk("a", 100, "y" * 100)) == 0.0
+    assert overlap(chunk("a", 10, "x" * 50), chunk("a", 0, "y" * 200)) == 1.0
+
+
+def test_overlap_across_documents_is_shared_words():
+    a = chunk("a", 0, "Xi met Putin in Moscow")
+    b = chunk("b", 0, "xi met putin in Beijing today")
+    assert overlap(a, b) == pytest.approx(4 / 5)
+    assert overlap(a, chunk("b", 0, "Xi met Putin in Moscow")) == 1.0
+    assert overlap(a, chunk("b", 0, "completely different words here")) == 0.0
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25"])
+def test_kirby_question_finds_a_kirby_chunk_first(index, embedder, mode):
+    hits = run(index, embedder, "What did Kirby say?", mode=mode)
+    assert is_kirby(hits[0]), hits[0].chunk.text[:80]
+
+
+def test_dense_finds_kirby_by_name(index, embedder):
+    # The hash embedder is only a bag of words: 'what'/'did'/'say' weigh as much as 'kirby', so the dense-only
+    # check asks for the name itself.
+    hits = run(index, embedder, "John Kirby", mode="dense")
+    assert is_kirby(hits[0])
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25"])
+def test_exports_question_finds_the_153_percent_chunk(index, embedder, mode):
+    hits = run(index, embedder, "exports to Russia April", mode=mode)
+    assert any("153%" in h.chunk.text for h in hits[:3])
+
+
+def test_dense_finds_the_153_percent_chunk(index, embedder):
+    hits = run(index, embedder, "China exports to Russia record April", mode="dense")
+    assert any("153%" in h.chunk.text for h in hits[:3])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hits_are_ranked_and_tagged_with_their_lists(index, embedder, mode):
+    hits = run(index, embedder, "What did Bonnie Glaser say about Xi and Putin?", k=4, mode=mode)
+    assert 0 < len(hits) <= 4
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.chunk.id for h in hits}) == len(hits)
+    for h in hits:
+        if mode == "dense":
+            assert h.dense_rank is not None and h.bm25_rank is None
+        elif mode == "bm25":
+            assert h.bm25_rank is not None and h.dense_rank is None and h.similarity == 0.0
+        else:
+            assert h.dense_rank is not None or h.bm25_rank is not None
+
+
+def test_similarity_is_the_cosine_with_the_question(index, embedder):
+    query = "What did Kirby say?"
+    vector = embedder.embed([query])[0]
+    for h in search(index, query, vector, 5):
+        row = next(r for r, c in enumerate(index.chunks) if c.id == h.chunk.id)
+        expected = float(index.vectors([row])[0] @ vector)
+        assert h.similarity == pytest.approx(expected, abs=1e-4)
+
+
+def test_k_limits_hits(index, embedder):
+    assert len(run(index, embedder, "Xi Putin Russia China", k=2)) == 2
+    assert len(run(index, embedder, "Xi Putin Russia China", k=30, candidates=40)) == 30
+
+
+def test_same_article_windows_do_not_both_come_back(index, embedder):
+    for mode in MODES:
+        hits = run(index, embedder, "Xi Putin Russia China relationship", k=10, mode=mode)
+        for i, a in enumerate(hits):
+            for b in hits[i + 1:]:
+                assert overlap(a.chunk, b.chunk) < 0.8
+
+
+def test_bm25_with_no_matching_word_finds_nothing(index, embedder):
+    assert run(index, embedder, "zebra giraffe", mode="bm25") == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_article_copied_under_two_names_is_returned_once(tmp_path, mode):
+    corpus = tmp_path / "dups"
+    corpus.mkdir()
+    for path in CORPUS.glob("*.txt"):
+        shutil.copy(path, corpus / path.name)
+    [kirby] = CORPUS.glob("000_*.txt")
+    shutil.copy(kirby, corpus / "zz_syndicated_copy.txt")
+    embedder = HashEmbedder()
+    index, _ = store.open_index(corpus, tmp_path / "index", embedder, 420, 1)
+    for query in ["What did Kirby say?", "AUKUS submarines Australia", "Xi Jinping world order"]:
+        hits = run(index, embedder, query, k=10, mode=mode)
+        texts = [h.chunk.text for h in hits]
+        assert len(texts) == len(set(texts)), query
+    uncollapsed = [h.chunk.text for h in run(index, embedder, "What did Kirby say?", k=10, mode=mode, max_overlap=1.1)]
+    assert len(uncollapsed) > len(set(uncollapsed))  # the copies really are there to collapse
+
+
+def test_invalid_mode(index, embedder):
+    with pytest.raises(ValueError, match="hybrid, dense or bm25"):
+        search(index, "What did Kirby say?", embedder.embed(["x"])[0], 5, mode="sparse")
+
+
+def test_empty_index(embedder):
+    empty = store.Index([], faiss.IndexFlatIP(embedder.dim), BM25.build([]), {})
+    assert search(empty, "anything", embedder.embed(["anything"])[0], 5) == []
