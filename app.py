@@ -1,0 +1,509 @@
+"""The web chat: turns chat events into `engine.stream` calls and renders the `rag.Answer` it returns.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--share]
+
+Retrieval, prompting, rewriting follow-ups and the citation rules live in `rag`; this file only
+renders what a rag.Answer holds. Build the page with `create_app(engine)`, serve it with `launch()`.
+Everything from a user or an article is escaped here before it reaches a page.
+"""
+import argparse
+import html
+import logging
+import os
+import re
+import sys
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Iterator
+
+import rag
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+K_MAX = 8  # the passages slider goes 1..K_MAX
+SHOWN_QUESTION_CHARS = 300  # a pasted essay is shown cut; the engine still gets all of it (and says why it refuses)
+EXAMPLES = [
+    "What did Kirby say?",
+    "How much did China's exports to Russia grow in April?",
+    "What did Blinken call a peace plan without a troop withdrawal?",
+    "How many times have Xi and Putin met since 2010?",
+    "Who won the 2022 World Cup?",  # not in the articles: shows a refusal
+]
+REFUSAL = "The articles don't say."
+SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Arial", "sans-serif"]
+SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+MARKER = re.compile(r"\[(\d+)\]")  # the same pattern rag.cite parses
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
+
+
+# ---- rendering: pure functions from strings and Answers to the page's HTML/Markdown ----
+
+
+def as_text(s: str) -> str:
+    """Text that the chat's Markdown renderer shows as typed: '<b>*hi*</b>' -> '&lt;b&gt;\\*hi\\*&lt;/b&gt;'."""
+    return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", s), quote=True)
+
+
+def esc(s: str) -> str:
+    """Text for raw HTML: html.escape, plus '$' so no template syntax survives: '${x}<' -> '&#36;{x}&lt;'."""
+    return html.escape(s, quote=True).replace("$", "&#36;")
+
+
+def show_question(question: str) -> str:
+    """The user's bubble: escaped, and cut when huge ('x' * 100000 -> 300 x's + '… (100,000 characters)')."""
+    if len(question) <= SHOWN_QUESTION_CHARS:
+        return as_text(question)
+    return as_text(question[:SHOWN_QUESTION_CHARS]) + f" … *({len(question):,} characters)*"
+
+
+def source_id(turn: int, n: int) -> str:
+    """Anchor of passage [n] of the turn-th answer in the Sources panel: (2, 1) -> 'src-2-1'."""
+    return f"src-{turn}-{n}"
+
+
+def render_text(text: str, turn: int, cited: set[int] | None = None) -> str:
+    """Answer text with its [n] markers as links to the Sources panel; everything else escaped.
+    ('Kirby <i>said</i> [1].', turn=2, cited={1}) -> 'Kirby &lt;i&gt;said&lt;/i&gt; <a ... href="#src-2-1">[1]</a>\\.'
+    `cited=None` (while streaming, before the citations are known) links every marker."""
+    out, pos = [], 0
+    for m in MARKER.finditer(text):
+        n = int(m.group(1))
+        out.append(as_text(text[pos : m.start()]))
+        if cited is None or n in cited:
+            out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
+        else:
+            out.append(as_text(m.group(0)))
+        pos = m.end()
+    out.append(as_text(text[pos:]))
+    return "".join(out)
+
+
+def render_partial(text: str, turn: int) -> str:
+    """The bubble while the answer streams in."""
+    return render_text(text, turn) + " …"
+
+
+def render_timings(answer: rag.Answer) -> str:
+    """{'retrieve': 0.12, 'first_token': 1.3, 'total': 4.2}, model 'm'
+    -> 'retrieval 0.12 s · first token 1.30 s · total 4.20 s · m'."""
+    names = (("retrieve", "retrieval"), ("first_token", "first token"), ("total", "total"))
+    parts = [f"{label} {answer.timings[key]:.2f} s" for key, label in names if key in answer.timings]
+    if answer.model:
+        parts.append(esc(answer.model))
+    return " · ".join(parts)
+
+
+def is_rewritten(answer: rag.Answer, typed: str) -> bool:
+    """True when the engine searched something other than what was typed (a rewritten follow-up)."""
+    norm = lambda s: " ".join(s.split()).casefold()  # noqa: E731
+    return bool(answer.searched) and norm(answer.searched) != norm(typed)
+
+
+def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
+    """The finished bubble: answer (or refusal), 'Searched: …' when it differs or on refusal, timings."""
+    if answer.refused:
+        said = answer.text.strip()
+        if said.casefold().startswith(REFUSAL.casefold().rstrip(".")):
+            body = f'<strong class="rag-refusal">{as_text(said)}</strong>'
+        else:
+            body = f'<strong class="rag-refusal">{as_text(REFUSAL)}</strong> ' + as_text(said)
+    else:
+        body = render_text(answer.text, turn, {c.n for c in answer.citations})
+    lines = [body]
+    if answer.refused or is_rewritten(answer, typed):
+        lines.append(f'<span class="rag-searched">Searched: “{as_text(answer.searched or typed)}”</span>')
+    timings = render_timings(answer)
+    if timings:
+        lines.append(f'<small class="rag-timings">{timings}</small>')
+    return "\n\n".join(lines)
+
+
+def render_error(message: str) -> str:
+    """A RagError (empty, too long, model missing...) as the assistant's bubble."""
+    return f'<strong class="rag-error">{as_text(message[:1].upper() + message[1:])}</strong>'
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    """Escape text, wrapping each (start, end) span in <mark>: ('a <b> c', [(2, 5)]) -> 'a <mark>&lt;b&gt;</mark> c'.
+    Overlapping spans merge."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        start = max(start, pos)
+        if end <= start:
+            continue
+        out += [esc(text[pos:start]), "<mark>", esc(text[start:end]), "</mark>"]
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def quote_span(citation: rag.Citation) -> tuple[int, int] | None:
+    """Where the quote sits in its chunk: at quote_start when it matches there, else its first occurrence."""
+    text, quote = citation.chunk.text, citation.quote
+    if not quote:
+        return None
+    start = citation.quote_start
+    if text[start : start + len(quote)] != quote:
+        start = text.find(quote)
+    return (start, start + len(quote)) if start >= 0 else None
+
+
+def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
+    """One answer's part of the Sources panel: per cited passage its title, publisher, date, score,
+    and the passage with the quoted sentence in <mark>; for a refusal, what was searched."""
+    head = f'<div class="rag-q">{turn}. {esc(typed if len(typed) <= 200 else typed[:200] + "…")}</div>'
+    searched = f'<div class="rag-searched">Searched: “{esc(answer.searched or typed)}”</div>'
+    if answer.refused:
+        closest = "".join(
+            f"<li>{esc(h.chunk.title)} <span class='rag-score'>score {h.score:.3f}</span></li>"
+            for h in answer.hits
+        )
+        more = f"<details><summary>Closest passages</summary><ul>{closest}</ul></details>" if closest else ""
+        return (
+            f'<section class="rag-answer rag-refused" id="ans-{turn}">{head}'
+            f'<div class="rag-refusal">{esc(REFUSAL)}</div>{searched}{more}</section>'
+        )
+    by_n: dict[int, list[rag.Citation]] = {}
+    for c in answer.citations:
+        by_n.setdefault(c.n, []).append(c)
+    items = []
+    for n, cites in sorted(by_n.items()):
+        chunk = cites[0].chunk
+        spans = [s for s in map(quote_span, cites) if s]
+        meta = " · ".join(esc(x) for x in (chunk.publisher, chunk.date) if x)
+        items.append(
+            f'<li class="rag-source" id="{source_id(turn, n)}">'
+            f'<div class="rag-source-head"><span class="rag-n">[{n}]</span> '
+            f'<span class="rag-title">{esc(chunk.title)}</span></div>'
+            f'<div class="rag-meta">{meta}{" · " if meta else ""}'
+            f'<span class="rag-score">retrieval score {max(c.score for c in cites):.3f}</span></div>'
+            f'<blockquote class="rag-passage">{highlight(chunk.text, spans)}</blockquote></li>'
+        )
+    body = f'<ol class="rag-sources">{"".join(items)}</ol>' if items else '<div>No passage cited.</div>'
+    return (
+        f'<section class="rag-answer" id="ans-{turn}">{head}'
+        f"{searched if is_rewritten(answer, typed) else ''}{body}</section>"
+    )
+
+
+def render_panel(sections: list[str]) -> str:
+    """The Sources panel: every answer's sources, newest first (older bubbles' links keep working)."""
+    if not sections:
+        return '<div class="rag-empty">Sources of each answer appear here.</div>'
+    return "".join(reversed(sections))
+
+
+# ---- one question, start to finish (no Gradio here, so tests drive it directly) ----
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant's bubble shows so far; `answer` is set once, on the last Reply."""
+
+    bubble: str
+    answer: rag.Answer | None = None
+
+
+def reply(engine: Any, question: str, history: list[dict], k: int, turn: int) -> Iterator[Reply]:
+    """engine.stream -> a Reply per streamed piece, then the rendered Answer; a RagError becomes its message."""
+    text, answered = "", False
+    try:
+        for piece in engine.stream(question, history=history, k=k):
+            if isinstance(piece, str):
+                text += piece
+                yield Reply(render_partial(text, turn))
+            else:
+                answered = True
+                yield Reply(render_reply(piece, turn, question), answer=piece)
+    except rag.RagError as e:  # QuestionError (empty, too long) and any other error a user can act on
+        yield Reply(render_error(one_line(e)))
+    except Exception as e:  # a bug: say so in the chat instead of leaving a half answer, keep the traceback
+        log.exception("answering %r failed", question[:200])
+        yield Reply(render_error(f"Something went wrong ({type(e).__name__}: {one_line(e)})."))
+    else:
+        if not answered:
+            yield Reply(render_error("The engine returned no answer."))
+
+
+def one_line(e: BaseException) -> str:
+    """An exception's message as one line: its first non-empty line, or its class name."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[0] if lines else type(e).__name__
+
+
+class Warmer:
+    """Loads each model once in a background thread, so the page can say "loading" instead of hanging."""
+
+    def __init__(self, load: Callable[[str], None]):
+        self._load = load
+        self._lock = threading.Lock()
+        self._done: dict[str, threading.Event] = {}
+        self._errors: dict[str, str] = {}
+
+    def start(self, name: str) -> None:
+        with self._lock:
+            if name in self._done:
+                return
+            done = self._done[name] = threading.Event()
+        threading.Thread(target=self._run, args=(name, done), name=f"warm-{name}", daemon=True).start()
+
+    def _run(self, name: str, done: threading.Event) -> None:
+        try:
+            self._load(name)
+        except Exception as e:  # shown on the page; the question itself will then raise the real error
+            log.exception("loading %s failed", name)
+            self._errors[name] = one_line(e)
+        finally:
+            done.set()
+
+    def ready(self, name: str) -> bool:
+        return name in self._done and self._done[name].is_set()
+
+    def wait(self, name: str, timeout: float | None = None) -> bool:
+        self.start(name)
+        return self._done[name].wait(timeout)
+
+    def status(self, name: str) -> str:
+        """Markdown for the status line: loading / failed / loaded."""
+        if not self.ready(name):
+            return f"**Loading models** ({esc(name)})… questions wait until they are ready."
+        if name in self._errors:
+            return f"**Could not load {esc(name)}:** {esc(self._errors[name])}"
+        return f"Models loaded ({esc(name)})."
+
+
+# ---- the page ----
+
+CSS = """
+.rag-cite { font-weight: 600; text-decoration: none; color: var(--link-text-color); }
+.rag-timings, .rag-meta, .rag-score { color: var(--body-text-color-subdued); font-size: 0.8em; }
+.rag-searched { color: var(--body-text-color-subdued); font-style: italic; font-size: 0.9em; }
+.rag-refusal { color: #b45309; }
+.rag-error { color: #b91c1c; }
+#rag-sources { max-height: 640px; overflow-y: auto; }
+.rag-answer { border-top: 1px solid var(--border-color-primary); padding: 6px 0 10px; }
+.rag-answer .rag-q { font-weight: 600; margin-bottom: 4px; }
+.rag-sources { padding-left: 0; list-style: none; margin: 0; }
+.rag-source { margin: 8px 0; padding: 4px 6px; }
+.rag-meta .rag-score { font-size: 1em; }
+.rag-source:target { outline: 2px solid var(--color-accent); border-radius: 4px; }
+.rag-n { font-weight: 700; }
+.rag-title { font-weight: 600; }
+.rag-passage { margin: 4px 0 0; padding: 4px 8px; border-left: 3px solid var(--border-color-primary);
+  font-size: 0.9em; white-space: pre-wrap; }
+.rag-passage mark { background: #fde68a; color: inherit; padding: 0 1px; }
+.rag-empty { color: var(--body-text-color-subdued); }
+"""
+
+
+def create_app(engine: Any, models: list[str] | None = None, examples: list[str] = EXAMPLES):
+    """The chat page around `engine` (a rag.Pipeline or a fake with the same methods). Serve it with launch().
+
+    Starts loading the engine's model in the background right away. `models` fills the model
+    dropdown (default: rag.available_models())."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    default_model = _model_name(engine)
+    if models is None:
+        models = list(rag.available_models())
+    choices = list(dict.fromkeys([default_model, *models])) if default_model else list(models)
+    default_model = default_model or (choices[0] if choices else "")
+
+    def pipeline(model: str) -> Any:
+        return engine if not model or model == default_model else engine.with_model(model)
+
+    warmer = Warmer(lambda model: pipeline(model).warm())
+    warmer.start(default_model)
+
+    def clamp(k: float) -> int:
+        return max(1, min(K_MAX, int(k)))
+
+    # Step 1, instant and outside the queue: show the question, lock the box. Empty -> nothing happens.
+    def take(message: str, chat: list[dict]):
+        if not message or not message.strip():
+            raise gr.Error("empty message", visible=False, print_exception=False)  # stops the .success chain
+        chat = chat + [{"role": "user", "content": show_question(message)}]
+        return gr.Textbox(value="", interactive=False), chat, chat, message
+
+    def take_example(chat: list[dict], evt: gr.SelectData):
+        return take(evt.value["text"] if isinstance(evt.value, dict) else str(evt.value), chat)
+
+    # Step 2, queued one at a time with the API (the model runs one generation at a time).
+    def answer(question: str, chat: list[dict], turns: list[dict], sections: list[str], model: str, k: float):
+        chat = chat + [{"role": "assistant", "content": ""}]
+        if not warmer.ready(model):
+            chat[-1] = {"role": "assistant", "content": "*" + warmer.status(model) + "*"}
+            yield chat, chat, turns, sections, gr.skip()
+            warmer.wait(model)
+        turn = len(sections) + 1
+        for r in reply(pipeline(model), question, turns, clamp(k), turn):
+            chat[-1] = {"role": "assistant", "content": r.bubble}
+            if r.answer is None:
+                yield chat, chat, turns, sections, gr.skip()
+                continue
+            turns = turns + [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": r.answer.text},
+            ]
+            sections = sections + [render_sources(r.answer, turn, question)]
+            yield chat, chat, turns, sections, render_panel(sections)
+
+    def unlock():
+        return gr.Textbox(interactive=True)
+
+    def clear():
+        return [], [], [], [], render_panel([]), "", gr.Textbox(value="", interactive=True)
+
+    def choose_model(model: str):
+        warmer.start(model)
+        return warmer.status(model), gr.Timer(active=not warmer.ready(model))
+
+    def poll(model: str):
+        return warmer.status(model), gr.Timer(active=not warmer.ready(model))
+
+    def ask(question: str, k: int = 4, model: str = "", history: list[dict] | None = None) -> dict:
+        """Answer a question from the news articles. Returns the rag.Answer as JSON: `text` with [n]
+        markers, `citations` (n, quote, chunk with title/publisher/date), `refused`, `searched`, `timings`."""
+        try:
+            result = pipeline(model).ask(question, history=list(history or []), k=clamp(k))
+        except rag.RagError as e:
+            raise gr.Error(str(e), print_exception=False) from e
+        return asdict(result)
+
+    with gr.Blocks(title="News Q&A") as demo:
+        gr.Markdown("## News Q&A\nAnswers come only from the news articles, each claim cited [n] to its passage.")
+        status = gr.Markdown(warmer.status(default_model), elem_id="rag-status")
+        chat_state = gr.State([])  # what the chat shows (server side: the Chatbot's own value comes back reshaped)
+        turns = gr.State([])  # earlier turns as plain text, the history the engine gets
+        sections = gr.State([])  # rendered Sources of each answer
+        pending = gr.State("")  # the question between step 1 and step 2
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    elem_id="rag-chat",
+                    height=560,
+                    examples=[{"text": q} for q in examples],
+                    placeholder="Ask about the news articles, or pick an example.",
+                    sanitize_html=True,
+                    render_markdown=True,
+                    allow_tags=False,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy", "copy_all"],
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="Ask a question about the articles…",
+                        show_label=False,
+                        scale=5,
+                        elem_id="rag-input",
+                        autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-send")
+                clear_btn = gr.Button("Clear conversation", size="sm", elem_id="rag-clear")
+            with gr.Column(scale=2):
+                with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
+                    model = gr.Dropdown(choices, value=default_model, label="Model", elem_id="rag-model")
+                    k = gr.Slider(1, K_MAX, value=4, step=1, label="Passages shown to the model", elem_id="rag-k")
+                gr.Markdown("### Sources")
+                sources = gr.HTML(render_panel([]), elem_id="rag-sources", js_on_load=None)
+
+        timer = gr.Timer(1.0, active=not warmer.ready(default_model))
+        timer.tick(poll, model, [status, timer], queue=False, show_progress="hidden", api_visibility="private")
+        model.change(choose_model, model, [status, timer], queue=False, api_visibility="private")
+
+        step1 = dict(outputs=[box, chatbot, chat_state, pending], queue=False, api_visibility="private")
+        step2 = dict(
+            fn=answer,
+            inputs=[pending, chat_state, turns, sections, model, k],
+            outputs=[chatbot, chat_state, turns, sections, sources],
+            concurrency_limit=1,
+            concurrency_id="engine",
+            api_visibility="private",
+        )
+        answering = []
+        for trigger in (box.submit(take, [box, chat_state], **step1), send.click(take, [box, chat_state], **step1),
+                        chatbot.example_select(take_example, [chat_state], **step1)):
+            run = trigger.success(**step2)
+            run.then(unlock, None, box, queue=False, api_visibility="private")
+            answering.append(run)
+        clear_btn.click(
+            clear, None, [chatbot, chat_state, turns, sections, sources, pending, box],
+            queue=False, cancels=answering, api_visibility="private",
+        )
+        gr.api(ask, api_name="ask", concurrency_limit=1, concurrency_id="engine")
+    return demo
+
+
+def _model_name(engine: Any) -> str:
+    """The engine's model name, for the dropdown's first value."""
+    for get in (lambda: engine.model, lambda: engine.config.llm):
+        try:
+            name = get()
+        except AttributeError:
+            continue
+        if isinstance(name, str) and name:
+            return name
+    return ""
+
+
+def launch(demo, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False, block: bool = True):
+    """Serve the page (queue on, no share link unless asked, no analytics, no web fonts).
+    With block=False it returns at once; stop it with demo.close()."""
+    import gradio as gr
+
+    demo.queue(default_concurrency_limit=1)
+    return demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        quiet=True,
+        prevent_thread_lock=not block,
+        theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONO),  # no web fonts: renders offline
+        css=CSS,
+        footer_links=["api"],
+        enable_monitoring=False,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    env = os.environ
+    p = argparse.ArgumentParser(prog="rag chat", description="Web chat over the news articles.")
+    p.add_argument("--host", default=env.get("RAG_HOST") or env.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
+                   help="address to listen on (env RAG_HOST; default 127.0.0.1)")
+    port = env.get("RAG_PORT") or env.get("GRADIO_SERVER_PORT") or DEFAULT_PORT
+    p.add_argument("--port", type=int, default=int(port),
+                   help="port (env RAG_PORT or GRADIO_SERVER_PORT; default 7860)")
+    p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        demo = create_app(rag.Pipeline(rag.Config().with_env()))
+        _, local_url, share_url = launch(demo, args.host, args.port, share=args.share, block=False)
+        print(f"News chat on {local_url}" + (f" and {share_url}" if share_url else ""), flush=True)
+        print("Models load in the background (the page says so). Ctrl+C stops.", flush=True)
+        demo.block_thread()
+    except rag.RagError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # port taken
+        print(f"error: cannot serve on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
