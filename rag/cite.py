@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Container
 
 from .bm25 import tokenize
 from .chunk import split_sentences
@@ -15,8 +16,9 @@ from .prompt import REFUSAL
 from .types import Citation, Hit
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _REFUSING = re.compile(
-    r"(articles|passages|sources|text|context)\s+(do not|don't|does not|doesn't|did not|didn't)\s+"
+    r"(articles?|passages?|sources?|texts?|context)\s+(do not|don't|does not|doesn't|did not|didn't)\s+"
     r"(say|contain|mention|provide|specify|include|state|answer|address)|no information|not mentioned|"
     r"cannot answer|can't answer|unable to (answer|find)|there is no (mention|information)",
     re.I,
@@ -55,15 +57,27 @@ def uncovered_terms(question: str, hits: list[Hit]) -> list[str]:
     return [t for t in dict.fromkeys(tokenize(question)) if t not in seen and t not in _GENERIC]
 
 
-def off_topic(question: str, hits: list[Hit]) -> bool:
-    """Refuse before generating when the passages miss a name or number the question asks about, or most of
-    its topic words: 'What did Kirby say about North Korea?' -> True (no passage mentions Korea)."""
+def off_topic(question: str, hits: list[Hit], vocabulary: Container[str]) -> bool:
+    """Refuse before generating when the question names something the whole corpus never mentions, or when
+    the passages miss most of its topic words: 'What did Kirby say about North Korea?' -> True."""
     terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _GENERIC]
-    missing = uncovered_terms(question, hits)
     if not terms:
         return False
     names = set(tokenize(" ".join(re.findall(r"(?<!^)\b([A-Z][a-zA-Z]+|\d+)", question.strip()))))
-    return any(m in names for m in missing) or len(missing) / len(terms) >= 0.5
+    if any(t not in vocabulary for t in names):
+        return True
+    return len(uncovered_terms(question, hits)) / len(terms) >= 0.5
+
+
+def off_subject(question: str, cited: list[Hit]) -> bool:
+    """'What did Hart say about Taiwan?' answered from passages that never mention Taiwan -> True: the model
+    reported what the person said, but not about what was asked."""
+    m = re.search(r"\babout\s+(.+?)[?.!]*$", question)
+    topic = [t for t in tokenize(m.group(1)) if t not in _GENERIC] if m else []
+    if not topic or not cited:
+        return False
+    missing = uncovered_terms(m.group(1), cited)
+    return all(t in missing for t in topic)
 
 
 def support(claim: str, passage: str) -> tuple[float, tuple[int, int]]:
@@ -72,17 +86,20 @@ def support(claim: str, passage: str) -> tuple[float, tuple[int, int]]:
     claim 'Exports jumped 153%', passage 'Trade boomed. Exports jumped 153% in April.' -> (1.0, (14, 43))
     """
     words = set(tokenize(claim))
-    best, span = 0.0, (0, 0)
+    quoted = [_fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
+    best, span = (False, 0.0), (0, 0)
     for start, end in split_sentences(passage):
         sentence = passage[start:end]
-        shared = words & set(tokenize(sentence))
-        score = len(shared) / len(words) if words else 0.0
-        for quoted in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim):  # a verbatim quote pins the sentence
-            if quoted.strip(" ,.") in sentence:
-                score = max(score, 1.0)
-        if score > best:
-            best, span = score, (start, end)
-    return best, span
+        score = len(words & set(tokenize(sentence))) / len(words) if words else 0.0
+        pinned = any(q in _fold(sentence) for q in quoted)  # a verbatim quote pins its sentence, ties included
+        if (pinned, score) > best:
+            best, span = (pinned, 1.0 if pinned else score), (start, end)
+    return best[1], span
+
+
+def _fold(text: str) -> str:
+    """Case and apostrophe style don't matter when matching a quote: 'Don’t' ~ "don't"."""
+    return text.lower().replace("’", "'").replace("‘", "'")
 
 
 def check(text: str, hits: list[Hit]) -> Checked:
@@ -90,6 +107,7 @@ def check(text: str, hits: list[Hit]) -> Checked:
     if is_refusal(text) and not MARKER.search(text):
         return Checked(REFUSAL, [], True)
     out_sentences, citations, seen = [], [], set()
+    text = _MARKER_AFTER_END.sub(r"\2\1", text)  # 'closer. [2]' -> 'closer [2].': the marker joins its sentence
     for start, end in split_sentences(text):
         sentence = text[start:end]
         claim = MARKER.sub("", sentence).strip()

@@ -60,13 +60,13 @@ def resolve(spec: str) -> Path | tuple[str, str]:
     if spec in PACKAGED:
         return _packaged(PACKAGED[spec])
     path = Path(spec).expanduser()
+    if ":" in spec and "/" in spec.split(":")[0] and not path.exists():
+        repo, filename = spec.split(":", 1)
+        return repo, filename
     if path.suffix == ".gguf" or path.exists():
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
         return path
-    if ":" in spec and "/" in spec.split(":")[0]:
-        repo, filename = spec.split(":", 1)
-        return repo, filename
     raise ModelError(f"unknown model {spec!r}: use one of {', '.join(PACKAGED)}, a .gguf path, or 'org/repo:file.gguf'")
 
 

@@ -88,7 +88,7 @@ class Pipeline:
                                    timings={**timings, "total": time.perf_counter() - t0}, **kw)
         best = max((h.similarity for h in hits), default=0.0)
         if not hits or (self.config.retrieval != "bm25" and best < self.config.min_similarity) \
-                or cite.off_topic(searched, hits):
+                or cite.off_topic(searched, hits, self.index.bm25.vocab):
             yield REFUSAL
             yield done(text=REFUSAL, refused=True, hits=hits)
             return
@@ -104,6 +104,8 @@ class Pipeline:
             yield piece
         timings["generate"] = time.perf_counter() - t_gen
         checked = cite.check("".join(pieces), shown)
+        if not checked.refused and cite.off_subject(searched, [shown[c.n - 1] for c in checked.citations]):
+            checked = cite.Checked(REFUSAL, [], True)
         yield done(text=checked.text, citations=checked.citations, refused=checked.refused, hits=shown,
                    prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
 

@@ -7,21 +7,19 @@ from .types import Hit
 
 REFUSAL = "The articles don't say."
 
+# Wording chosen by the eval (eval/README.md): a 1.5B model follows short, concrete rules best.
 SYSTEM = (
-    "You answer questions about news articles using only the numbered passages. "
-    "Answer in one to three short sentences. "
-    "End every sentence with the number of the passage that supports it in square brackets, like [2]. "
-    "When you report what someone said, quote their words exactly as written in the passage. "
-    f"If the passages do not answer the question, reply only: {REFUSAL}"
+    "Answer the question from the numbered news passages. Write one or two sentences and put the "
+    "passage number in brackets after each, like [1]. Quote people's words exactly. If passages disagree, "
+    f"give both. Only if no passage contains the answer, write: {REFUSAL}"
 )
 TEMPLATE_OVERHEAD = 24  # tokens the chat template adds around the two messages
 
 
 def format_passage(n: int, hit: Hit) -> str:
-    """[2] Title (Publisher, 21 March 2023)\\n<text>"""
-    source = ", ".join(x for x in (hit.chunk.publisher, hit.chunk.date) if x)
-    head = f"[{n}] {hit.chunk.title}" + (f" ({source})" if source else "")
-    return f"{head}\n{hit.chunk.text}"
+    """'[2] <chunk text>'. Titles are left out: they cost ~25 tokens a passage (prompt tokens are most of
+    the wait on a CPU) and the eval scored better without them."""
+    return f"[{n}] {hit.chunk.text}"
 
 
 def user_message(question: str, passages: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""rag/prompt.py: numbered passages with their source, kept inside the model's token budget."""
+"""rag/prompt.py: numbered passages, kept inside the model's token budget."""
 import re
 
 import pytest
@@ -24,10 +24,8 @@ def prompt_tokens(messages) -> int:
     return sum(count(m["content"]) for m in messages) + TEMPLATE_OVERHEAD
 
 
-def test_format_passage():
-    assert format_passage(2, hit(7, "Body text.")) == "[2] Article number 7 (Washington Examiner, 21 March 2023)\nBody text."
-    assert format_passage(1, hit(7, "Body.", publisher="")) == "[1] Article number 7 (21 March 2023)\nBody."
-    assert format_passage(1, hit(7, "Body.", publisher="", date="")) == "[1] Article number 7\nBody."
+def test_format_passage_is_the_number_and_the_exact_chunk_text():
+    assert format_passage(2, hit(7, "Body text.")) == "[2] Body text."
 
 
 def test_passages_are_numbered_in_rank_order_with_their_source():
@@ -36,8 +34,7 @@ def test_passages_are_numbered_in_rank_order_with_their_source():
     assert messages[0]["content"] == SYSTEM and REFUSAL in SYSTEM
     user = messages[1]["content"]
     assert shown == HITS
-    assert re.findall(r"^\[(\d+)\] (.*)$", user, re.M) == [
-        (str(n), f"Article number {n} (Washington Examiner, 21 March 2023)") for n in range(1, 6)]
+    assert [int(n) for n in re.findall(r"^\[(\d+)\] ", user, re.M)] == [1, 2, 3, 4, 5]
     for h in HITS:
         assert h.chunk.text in user
     assert user.startswith("Passages:\n\n[1] ")
@@ -52,7 +49,7 @@ def test_reported_tokens_never_undercount():
         assert prompt_tokens(messages) <= used <= budget
 
 
-@pytest.mark.parametrize("budget", [180, 250, 300, 410])
+@pytest.mark.parametrize("budget", [180, 250, 300, 330])
 def test_a_small_budget_shows_fewer_passages_and_stays_inside_it(budget):
     messages, shown, used = build_messages(QUESTION, HITS, count, budget)
     assert 0 < len(shown) < len(HITS)

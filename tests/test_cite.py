@@ -1,0 +1,269 @@
+"""rag/cite.py: markers checked against the passages shown, exact quotes, refusal rules."""
+import re
+
+import pytest
+
+from rag.cite import check, is_refusal, off_subject, off_topic, support, uncovered_terms
+from rag.prompt import REFUSAL
+from rag.types import Chunk, Hit
+
+EXPORTS = "Trade boomed after the war began. China’s exports to Russia hit a record in April, jumping 153%."
+KIRBY = ("“These two countries have grown closer,” National Security Council coordinator John Kirby told "
+         "reporters on Monday. The weather in Washington was mild.")
+MEETING = "Xi Jinping met Vladimir Putin in Moscow for more than four hours on Monday."
+
+
+def hit(n: int, text: str, title: str = "") -> Hit:
+    chunk = Chunk(id=f"d{n}:0", doc_id=f"d{n}", title=title or f"Article {n}", text=text, start=0, end=len(text))
+    return Hit(chunk=chunk, score=1 / (60 + n), similarity=0.5)
+
+
+HITS = [hit(1, EXPORTS), hit(2, KIRBY), hit(3, MEETING)]
+
+
+def cited(checked) -> list[int]:
+    return [c.n for c in checked.citations]
+
+
+def assert_exact_quotes(checked, hits=HITS):
+    for c in checked.citations:
+        assert c.chunk == hits[c.n - 1].chunk
+        assert c.quote and c.quote in c.chunk.text
+        assert c.chunk.text[c.quote_start:c.quote_start + len(c.quote)] == c.quote
+        assert c.score == hits[c.n - 1].score
+
+
+# check(): markers
+
+
+def test_a_supported_marker_is_kept_with_the_supporting_sentence_as_quote():
+    checked = check("China’s exports to Russia jumped 153% in April [1].", HITS)
+    assert not checked.refused
+    assert checked.text == "China’s exports to Russia jumped 153% in April [1]."
+    [c] = checked.citations
+    assert (c.n, c.quote) == (1, "China’s exports to Russia hit a record in April, jumping 153%.")
+    assert_exact_quotes(checked)
+
+
+def test_a_marker_out_of_range_is_dropped():
+    # strong support elsewhere: the claim is re-attributed to the passage that holds it
+    checked = check("China’s exports to Russia jumped 153% in April [7].", HITS)
+    assert "[7]" not in checked.text and 7 not in cited(checked)
+    assert cited(checked) == [1]
+    # weak support everywhere: the bad marker is simply gone, and nothing is left to cite
+    checked = check("Something happened somewhere [7].", HITS)
+    assert checked.refused and checked.citations == [] and "[7]" not in checked.text
+
+
+def test_a_marker_on_a_passage_that_does_not_support_the_sentence_is_moved():
+    checked = check("China’s exports to Russia jumped 153% in April [3].", HITS)
+    assert cited(checked) == [1]
+    assert checked.text == "China’s exports to Russia jumped 153% in April [1]."
+    assert_exact_quotes(checked)
+
+
+def test_a_wrong_marker_next_to_a_right_one_is_dropped():
+    checked = check("Xi met Putin in Moscow for four hours [1, 3].", HITS)
+    assert cited(checked) == [3]
+    assert checked.text == "Xi met Putin in Moscow for four hours [3]."
+
+
+def test_an_unsupported_marker_with_nowhere_to_move_is_dropped_and_the_answer_refused():
+    checked = check("Bananas are yellow and grow on tall plants [2].", HITS)
+    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+
+
+@pytest.mark.parametrize("markers", ["[1, 2]", "[1,2]", "[1][2]", "[1] [2]"])
+def test_both_multi_marker_forms_are_parsed(markers):
+    # one sentence supported by both passages, so both markers must survive
+    hits = [hit(1, "Kirby said the two countries have grown closer."),
+            hit(2, "The two countries have grown closer, Kirby said on Monday.")]
+    checked = check(f"Kirby said the two countries have grown closer {markers}.", hits)
+    assert cited(checked) == [1, 2]
+    assert checked.text == "Kirby said the two countries have grown closer [1][2]."
+    assert_exact_quotes(checked, hits)
+
+
+def test_quotes_are_exact_substrings_with_their_offsets():
+    text = ("China’s exports to Russia hit a record in April [1]. Kirby said these two countries have grown "
+            "closer [2]. Xi met Putin in Moscow for more than four hours [3].")
+    checked = check(text, HITS)
+    assert cited(checked) == [1, 2, 3]
+    assert_exact_quotes(checked)
+    assert checked.citations[0].quote_start == EXPORTS.index("China’s")
+    assert checked.citations[1].quote_start == 0 and "grown closer" in checked.citations[1].quote
+    assert "weather" not in checked.citations[1].quote  # the supporting sentence, not the whole passage
+
+
+def test_citations_are_sorted_and_the_same_quote_is_not_repeated():
+    text = "Xi met Putin in Moscow [3]. China’s exports to Russia jumped 153% [1]. Xi and Putin met in Moscow [3]."
+    checked = check(text, HITS)
+    assert cited(checked) == [1, 3]
+    assert checked.text.count("[3]") == 2
+
+
+def test_a_verbatim_quoted_phrase_pins_the_quote_to_its_sentence():
+    passage = ("Kirby spoke to reporters on Monday about the summit in Moscow. "
+               "He said “these two countries have grown closer” since the war began.")
+    hits = [hit(1, passage)]
+    checked = check("Kirby told reporters that “these two countries have grown closer” [1].", hits)
+    [c] = checked.citations
+    assert c.quote == "He said “these two countries have grown closer” since the war began."
+    assert_exact_quotes(checked, hits)
+
+
+def test_a_verbatim_quote_wins_over_an_earlier_sentence_with_the_same_words():
+    passage = ("Closer ties: two countries grown, Kirby says. "
+               "“These two countries have grown closer,” he told reporters.")
+    hits = [hit(1, passage)]
+    checked = check("Kirby said “these two countries have grown closer” [1].", hits)
+    [c] = checked.citations
+    assert c.quote == "“These two countries have grown closer,” he told reporters."
+
+
+@pytest.mark.parametrize("reply", [
+    "The articles don't say.",
+    "The passages do not mention who won the World Cup.",
+    "The provided passages do not contain information about that.",
+    "There is no information about the World Cup in the articles.",
+])
+def test_the_models_refusal_becomes_the_refusal(reply):
+    checked = check(reply, HITS)
+    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+
+
+@pytest.mark.parametrize("reply", ["", "   ", "\n"])
+def test_an_empty_answer_is_refused(reply):
+    checked = check(reply, HITS)
+    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+
+
+@pytest.mark.parametrize("reply", [
+    "Kirby spoke about many things.",  # no markers, too little support to add one
+    "Bananas are yellow [1]. Apples are red [2].",  # markers, none supported
+])
+def test_an_answer_without_supported_citations_is_refused(reply):
+    checked = check(reply, HITS)
+    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+
+
+def test_no_hits_means_refused():
+    assert check("Kirby said the countries grew closer [1].", []).refused
+
+
+def test_markers_go_before_the_final_period():
+    checked = check("Xi met Putin in Moscow for four hours [3] . Kirby said these countries have grown closer[2].",
+                    HITS)
+    assert checked.text == "Xi met Putin in Moscow for four hours [3]. Kirby said these countries have grown closer [2]."
+    assert not re.search(r"[.!?]\s*\[\d", checked.text)
+
+
+def test_a_marker_written_straight_after_the_period_moves_before_it():
+    checked = check("Kirby said the two countries have grown closer.[2]", HITS)
+    assert checked.text == "Kirby said the two countries have grown closer [2]."
+
+
+def test_a_marker_written_after_the_period_and_a_space_is_kept():
+    # support 0.4: enough to keep a marker the model wrote, not enough to add one it did not
+    checked = check("Kirby spoke to reporters about many things. [2]", HITS)
+    assert not checked.refused
+    assert checked.text == "Kirby spoke to reporters about many things [2]."
+
+
+# support()
+
+
+@pytest.mark.parametrize("claim, passage, expected", [
+    ("Exports jumped 153%", "Trade boomed. Exports jumped 153% in April.", (1.0, (14, 43))),
+    ("Exports jumped", "Trade boomed. Exports fell.", (0.5, (14, 27))),
+    ("Bananas", "Trade boomed. Exports fell.", (0.0, (0, 0))),
+    ("", "Trade boomed.", (0.0, (0, 0))),
+    ("Kirby said “Trade boomed in April”", "Prices rose. Trade boomed in April, Mr. Li said.", (1.0, (13, 48))),
+    ("Kirby said trade boomed in April", "Prices rose. Trade boomed in April, Mr. Li said.", (0.75, (13, 48))),
+])
+def test_support(claim, passage, expected):
+    score, (start, end) = support(claim, passage)
+    assert (score, (start, end)) == expected
+
+
+def test_support_span_is_a_sentence_of_the_passage():
+    _, (start, end) = support("Putin met Xi", KIRBY + " " + MEETING)
+    assert (KIRBY + " " + MEETING)[start:end] == MEETING
+
+
+# is_refusal()
+
+
+@pytest.mark.parametrize("text", [
+    "The articles don't say.",
+    "The passages do not mention Taiwan.",
+    "The sources do not specify the amount.",
+    "The text doesn't say who won.",
+    "This is not mentioned in the passages.",
+    "I cannot answer that from the articles.",
+    "",
+    "  ",
+])
+def test_is_refusal(text):
+    assert is_refusal(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Kirby said X [1].",
+    "China’s exports to Russia jumped 153% in April [1].",
+    "The articles say Xi met Putin [2].",
+])
+def test_is_not_refusal(text):
+    assert not is_refusal(text)
+
+
+@pytest.mark.parametrize("text", ["The passage does not mention Taiwan.", "The article doesn't say."])
+def test_is_refusal_singular(text):
+    assert is_refusal(text)
+
+
+# uncovered_terms(), off_topic(), off_subject()
+
+WORLD = [hit(1, "Xi and Putin discussed the world order in Moscow."),
+         hit(2, "Kirby said the two countries have grown closer.", title="Kirby on China and Russia")]
+VOCAB = {"xi", "putin", "discussed", "world", "order", "moscow", "kirby", "two", "countrie", "grown", "closer",
+         "china", "russia", "taiwan", "export", "april"}
+
+
+def test_uncovered_terms():
+    assert uncovered_terms("Who won the 2022 FIFA World Cup?", WORLD) == ["won", "2022", "fifa", "cup"]
+    assert uncovered_terms("What did Kirby say about Putin?", WORLD) == []
+    assert uncovered_terms("What did Kirby say about Russia?", WORLD) == []  # found in the title
+    assert uncovered_terms("What else happened, according to the article?", WORLD) == []  # generic words only
+
+
+def test_off_topic_when_a_name_is_absent_from_the_whole_corpus():
+    assert off_topic("What did Kirby say about North Korea?", WORLD, VOCAB)
+    assert off_topic("Who won the 2022 FIFA World Cup?", WORLD, VOCAB)
+
+
+def test_off_topic_when_most_topic_words_are_missing_from_the_passages():
+    # every word is in the corpus vocabulary, but the shown passages miss most of them
+    assert off_topic("How much did exports grow in April?", WORLD, VOCAB | {"grow"})
+
+
+def test_a_normal_question_is_on_topic():
+    assert not off_topic("What did Kirby say about Putin?", WORLD, VOCAB)
+    assert not off_topic("What did Xi and Putin discuss in Moscow?", WORLD, VOCAB)
+    assert not off_topic("What else happened?", WORLD, VOCAB)  # nothing topical to check
+
+
+def test_off_topic_reads_the_vocabulary_it_is_given():
+    # Taiwan is not in these passages but is in the corpus: the name rule does not fire, the share rule decides
+    question = "What did Kirby say about Taiwan and Putin?"
+    assert not off_topic(question, WORLD, VOCAB)
+    assert off_topic(question, WORLD, VOCAB - {"taiwan"})
+
+
+def test_off_subject():
+    question = "What did Hart say about Taiwan?"
+    hart = hit(1, "“Xi Jinping wants to show the world that he’s a statesman,” said Brian Hart.")
+    assert off_subject(question, [hart])
+    assert not off_subject(question, [hart, hit(2, "Hart said Beijing claims Taiwan.")])
+    assert not off_subject("What did Hart say?", [hart])  # no 'about': nothing to be off
+    assert not off_subject(question, [])

@@ -1,0 +1,117 @@
+"""The real packaged models end to end: MiniLM embeddings, SmolLM2 for speed, and the default Qwen for the
+promise the product makes ("What did Kirby say?" cites Kirby's own words; off-corpus questions are refused)."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import rag
+from rag import Config, Pipeline
+from rag.embed import SentenceTransformerEmbedder
+
+pytestmark = pytest.mark.slow
+KIRBY_DOC = "000_d23a82ec91eb8c2b"
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, embedder) -> Pipeline:
+    """One MiniLM index for the module, built from a copy of the shipped corpus."""
+    root = tmp_path_factory.mktemp("real")
+    from conftest import CORPUS
+
+    shutil.copytree(CORPUS, root / "corpus")
+    config = replace(Config(), corpus_dir=root / "corpus", index_dir=root / "index", llm="smollm2-135m")
+    pipeline = Pipeline(config, embedder=embedder)
+    pipeline.reindex()
+    return pipeline
+
+
+def assert_well_formed(answer: rag.Answer):
+    assert answer.text.strip()
+    for c in answer.citations:
+        assert 1 <= c.n <= len(answer.hits)
+        assert c.chunk == answer.hits[c.n - 1].chunk
+        assert c.quote and c.quote in c.chunk.text
+        assert c.chunk.text[c.quote_start:c.quote_start + len(c.quote)] == c.quote
+    assert answer.refused == (not answer.citations)
+
+
+def test_minilm_vectors_are_normalized_384_floats(embedder):
+    v = embedder.embed(["What did Kirby say?", "Xi met Putin in Moscow."])
+    assert v.shape == (2, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+
+
+def test_minilm_search_finds_kirby_and_the_export_figure(base):
+    kirby = base.search("What did Kirby say?", k=5)
+    assert kirby[0].chunk.doc_id == KIRBY_DOC and "John Kirby" in kirby[0].chunk.speakers
+    exports = base.search("How much did China's exports to Russia grow in April?", k=5)
+    assert any("153%" in h.chunk.text for h in exports[:2])
+
+
+def test_index_from_another_embedding_model_is_refused_when_named(base, tmp_path):
+    from conftest import HashEmbedder
+
+    config = replace(base.config, index_named=True)
+    with pytest.raises(rag.StoreError, match="all-MiniLM-L6-v2"):
+        Pipeline(config, embedder=HashEmbedder(name="other-model")).search("What did Kirby say?")
+
+
+def test_smollm2_answers_are_well_formed_and_deterministic(base):
+    first = base.ask("What did Kirby say?")
+    assert_well_formed(first)
+    assert first.model == "smollm2-135m" and first.prompt_tokens > 0
+    assert {"retrieve", "first_token", "generate", "total"} <= first.timings.keys()
+    again = base.ask("What did Kirby say?")
+    assert (again.text, again.citations) == (first.text, first.citations)
+
+
+def test_smollm2_stream_yields_text_then_the_answer(base):
+    parts = list(base.stream("How much did China's exports to Russia grow in April?"))
+    assert all(isinstance(p, str) for p in parts[:-1]) and isinstance(parts[-1], rag.Answer)
+    assert_well_formed(parts[-1])
+
+
+def test_off_corpus_question_is_refused_without_generation(base):
+    answer = base.ask("Who won the 2022 FIFA World Cup?")
+    assert answer.refused and answer.text == "The articles don't say." and not answer.citations
+    assert "first_token" not in answer.timings
+
+
+@pytest.fixture(scope="module")
+def qwen(base) -> Pipeline:
+    return base.with_model("qwen2.5-coder-1.5b")
+
+
+def test_default_model_cites_kirbys_own_words(qwen):
+    answer = qwen.ask("What did Kirby say?")
+    assert_well_formed(answer)
+    assert not answer.refused, answer.text
+    kirby = [c for c in answer.citations if c.chunk.doc_id == KIRBY_DOC and "John Kirby" in c.chunk.speakers]
+    assert kirby, answer.citations
+    assert "Kirby" in answer.text
+    assert all(c.quote in c.chunk.text for c in kirby)
+
+
+def test_default_model_gives_the_export_figure(qwen):
+    answer = qwen.ask("How much did China's exports to Russia grow in April?")
+    assert_well_formed(answer)
+    assert "153" in answer.text and any("153%" in c.quote for c in answer.citations)
+
+
+def test_default_model_refuses_a_near_miss(qwen):
+    answer = qwen.ask("What did Kirby say about North Korea?")
+    assert answer.refused and not answer.citations
+
+
+def test_default_model_is_the_packaged_qwen():
+    assert Config().llm == "qwen2.5-coder-1.5b"
+    assert "qwen2.5-coder-1.5b" in rag.available_models()
