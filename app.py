@@ -157,7 +157,7 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
     searched = f'<div class="rag-searched">Searched: “{esc(answer.searched or typed)}”</div>'
     if answer.refused:
         closest = "".join(
-            f"<li>{esc(h.chunk.title)} <span class='rag-score'>score {h.score:.3f}</span></li>"
+            f"<li>{esc(h.chunk.title)} <span class='rag-score'>similarity {h.similarity:.2f}</span></li>"
             for h in answer.hits
         )
         more = f"<details><summary>Closest passages</summary><ul>{closest}</ul></details>" if closest else ""
@@ -178,7 +178,7 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
             f'<div class="rag-source-head"><span class="rag-n">[{n}]</span> '
             f'<span class="rag-title">{esc(chunk.title)}</span></div>'
             f'<div class="rag-meta">{meta}{" · " if meta else ""}'
-            f'<span class="rag-score">retrieval score {max(c.score for c in cites):.3f}</span></div>'
+            f'<span class="rag-score">{_score(answer, n)}</span></div>'
             f'<blockquote class="rag-passage">{highlight(chunk.text, spans)}</blockquote></li>'
         )
     body = f'<ol class="rag-sources">{"".join(items)}</ol>' if items else '<div>No passage cited.</div>'
@@ -186,6 +186,12 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
         f'<section class="rag-answer" id="ans-{turn}">{head}'
         f"{searched if is_rewritten(answer, typed) else ''}{body}</section>"
     )
+
+
+def _score(answer: rag.Answer, n: int) -> str:
+    """'similarity 0.62 · rank score 0.033': cosine of question and passage, and the fused rank score."""
+    hit = answer.hits[n - 1] if 0 < n <= len(answer.hits) else None
+    return f"similarity {hit.similarity:.2f} · rank score {hit.score:.3f}" if hit else ""
 
 
 def render_panel(sections: list[str]) -> str:

@@ -69,7 +69,7 @@ def test_sources_show_title_publisher_date_score_and_the_quote_marked():
     html = app.render_sources(kirby_answer(), turn=3, typed="What did Kirby say?")
     assert 'id="src-3-1"' in html
     assert KIRBY.title in html and "NBC News" in html and "2023-03-20" in html
-    assert "retrieval score 0.033" in html
+    assert "similarity 0.60 · rank score 0.033" in html
     assert "<mark>These two countries have grown closer,”</mark>" in html
     assert html.count("<mark>") == 1
 

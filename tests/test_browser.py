@@ -172,7 +172,7 @@ def test_answer_streams_in_with_citations_and_highlighted_sources(browser, serve
     mark = source.locator("mark").first
     assert mark.is_visible() and mark.inner_text().strip()
     assert mark.inner_text() in source.locator(".rag-passage").inner_text()
-    assert "retrieval score" in source.inner_text()
+    assert "similarity" in source.inner_text()
     if not served.real:
         assert "NBC News" in source.inner_text() and "have grown closer" in mark.inner_text()
 
