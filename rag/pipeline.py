@@ -122,6 +122,6 @@ class Pipeline:
         if not isinstance(question, str) or not question.strip():
             raise QuestionError("the question is empty")
         if len(question) > self.config.max_question_chars:
-            raise QuestionError(f"the question is {len(question):,} characters; the limit is "
-                                f"{self.config.max_question_chars:,}")
+            raise QuestionError(f"the question is too long ({len(question):,} characters; the limit is "
+                                f"{self.config.max_question_chars:,})")
         return " ".join(question.split())
