@@ -31,6 +31,7 @@ _GENERIC = frozenset(tokenize(
 MIN_SUPPORT = 0.25  # share of a sentence's content words found in one passage sentence to count as support
 MOVE_SUPPORT = 0.5  # a stronger match needed to add or move a marker the model did not write
 MARGIN = 0.3  # a cited passage this much weaker than the best one is a wrong marker
+MIN_COMPLEMENT = 3  # content words a second passage must add to be cited beside the first
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,12 @@ def check(text: str, hits: list[Hit]) -> Checked:
                 if n in scored and scored[n][0] >= max(MIN_SUPPORT, top - MARGIN)]
         if not keep and not is_refusal(claim) and top >= MOVE_SUPPORT:
             keep = [best]
+        quotes = {n: scored[n][1] for n in keep}
+        if keep:  # 'X said A, and that B': a second passage may hold the part the first does not
+            quotes.update(_complement(claim, hits, quotes))
+            keep = sorted(quotes)
         for n in keep:
-            s, e = scored[n][1]
+            s, e = quotes[n]
             chunk = hits[n - 1].chunk
             if (n, s) not in seen:
                 seen.add((n, s))
@@ -134,6 +139,30 @@ def check(text: str, hits: list[Hit]) -> Checked:
     if not citations:
         return Checked(REFUSAL, [], True)
     return Checked(" ".join(out_sentences), citations, False)
+
+
+def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Other passages whose best sentence holds most of the claim words the cited sentences lack.
+
+    claim 'Kirby said ties are burgeoning and the U.S. is revitalizing alliances', cited [3] (alliances)
+    -> {1: span of the 'burgeoning' sentence in passage 1}
+    """
+    covered = set()
+    for n, (s, e) in quotes.items():
+        covered.update(tokenize(hits[n - 1].chunk.text[s:e]))
+    missing = set(tokenize(claim)) - covered
+    added: dict[int, tuple[int, int]] = {}
+    for n in range(1, len(hits) + 1):
+        if n in quotes or len(missing) < MIN_COMPLEMENT:
+            continue
+        text = hits[n - 1].chunk.text
+        for s, e in split_sentences(text):
+            found = missing & set(tokenize(text[s:e]))
+            if len(found) >= MIN_COMPLEMENT and len(found) >= 0.5 * len(missing):
+                added[n] = (s, e)
+                missing -= found
+                break
+    return added
 
 
 def _with_markers(claim: str, ns: list[int]) -> str:

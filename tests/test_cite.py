@@ -267,3 +267,22 @@ def test_off_subject():
     assert not off_subject(question, [hart, hit(2, "Hart said Beijing claims Taiwan.")])
     assert not off_subject("What did Hart say?", [hart])  # no 'about': nothing to be off
     assert not off_subject(question, [])
+
+
+def test_a_compound_sentence_cites_the_passage_for_each_part():
+    burgeoning = ("“This is a relationship that has been burgeoning of late,” National Security Council "
+                  "coordinator John Kirby told reporters on Monday.")
+    alliances = ("The U.S. is focused on “revitalizing our alliances and partnerships around the world” in order "
+                 "to counter China and Russia’s growing relationship, he added.")
+    hits = [hit(1, burgeoning), hit(2, "Exports to Russia hit a record in April."), hit(3, alliances)]
+    checked = check("John Kirby told reporters on Monday that the relationship has been burgeoning of late, and "
+                    "that the U.S. is focused on revitalizing its alliances and partnerships [3].", hits)
+    assert [c.n for c in checked.citations] == [1, 3]
+    assert checked.text.endswith("partnerships [1][3].")
+    assert all(c.quote in c.chunk.text for c in checked.citations)
+
+
+def test_a_passage_adding_one_word_is_not_cited():
+    hits = [hit(1, "Kirby said ties are burgeoning between the two countries."), hit(2, "Kirby spoke on Monday.")]
+    checked = check("Kirby said ties are burgeoning between the two countries on Monday [1].", hits)
+    assert [c.n for c in checked.citations] == [1]
