@@ -31,6 +31,12 @@ class Config:
     seed: int = 0
     n_threads: int = 0  # 0 = all cores (llama.cpp's own default is half)
     max_question_chars: int = 2000  # longer questions are rejected with a clear error
+    store: str = "faiss"  # faiss (embedded, the default) | milvus (pymilvus: a milvus-lite file or a server)
+    milvus_uri: str = ""  # "" = <index_dir>/milvus.db (embedded); or http://host:19530 for a server/cluster
+    milvus_collection: str = "rag_news"  # collections <name>_chunks and <name>_docs
+    llm_url: str = ""  # "" = in-process llama.cpp; else an OpenAI-compatible server, e.g. http://host:8000/v1
+    llm_key: str = ""  # API key for llm_url, if the server wants one
+    llm_model: str = ""  # model name sent to llm_url ("" = the server's first model)
 
     def with_env(self, environ: dict[str, str] | None = None) -> "Config":
         """RAG_LLM=/x.gguf RAG_K=6 ... -> a copy with those fields replaced."""

@@ -9,7 +9,7 @@ from typing import Iterator
 from . import cite, store
 from .config import Config, threads
 from .embed import Embedder, SentenceTransformerEmbedder
-from .errors import QuestionError
+from .errors import QuestionError, StoreError
 from .followup import standalone
 from .generate import Generator, LlamaGenerator
 from .prompt import REFUSAL, build_messages
@@ -34,9 +34,7 @@ class Pipeline:
     def index(self) -> store.Index:
         with self._lock:
             if self._index is None:
-                c = self.config
-                self._index, self.build_report = store.open_index(
-                    c.corpus_dir, c.index_dir, self.embedder, c.chunk_chars, c.chunk_overlap, named=c.index_named)
+                self._index, self.build_report = self._open_index(named=self.config.index_named)
             return self._index
 
     @property
@@ -44,7 +42,12 @@ class Pipeline:
         with self._lock:
             if self._generator is None:
                 c = self.config
-                self._generator = LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed)
+                if c.llm_url:
+                    from .llm_server import OpenAIGenerator
+                    self._generator = OpenAIGenerator(c.llm_url, c.llm_model, c.llm_key, c.llm, c.n_ctx,
+                                                      c.temperature, c.seed)
+                else:
+                    self._generator = LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed)
             return self._generator
 
     def warm(self) -> None:
@@ -111,12 +114,22 @@ class Pipeline:
 
     def reindex(self, progress: bool = False) -> store.BuildReport:
         """Build or update the index now, even if the user named it (`rag index`)."""
-        c = self.config
         with self._lock:
-            self._index, self.build_report = store.open_index(
-                c.corpus_dir, c.index_dir, self.embedder, c.chunk_chars, c.chunk_overlap, named=False,
-                progress=progress)
+            self._index, self.build_report = self._open_index(named=False, progress=progress)
             return self.build_report
+
+    def _open_index(self, named: bool, progress: bool = False):
+        """The configured store, brought up to date with the corpus: FAISS files (default) or Milvus."""
+        c = self.config
+        if c.store == "milvus":
+            from .milvus_store import open_milvus
+            uri = c.milvus_uri or str(c.index_dir / "milvus.db")
+            return open_milvus(c.corpus_dir, uri, c.milvus_collection, self.embedder, c.chunk_chars,
+                               c.chunk_overlap, named=named, progress=progress)
+        if c.store != "faiss":
+            raise StoreError(f"unknown store {c.store!r}: use faiss or milvus")
+        return store.open_index(c.corpus_dir, c.index_dir, self.embedder, c.chunk_chars, c.chunk_overlap,
+                                named=named, progress=progress)
 
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -37,11 +37,14 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
     if mode not in ("hybrid", "dense", "bm25"):
         raise ValueError(f"retrieval mode must be hybrid, dense or bm25, not {mode!r}")
     n = max(candidates, k)
-    dense = index.search_dense(query_vector, n) if mode != "bm25" else []
-    keyword = index.search_bm25(query, n) if mode != "dense" else []
+    if mode == "hybrid" and hasattr(index, "search_hybrid"):  # Milvus fuses server-side: one round trip,
+        dense, keyword, fused = [], [], index.search_hybrid(query, query_vector, n, rrf_k)  # no per-list ranks
+    else:
+        dense = index.search_dense(query_vector, n) if mode != "bm25" else []
+        keyword = index.search_bm25(query, n) if mode != "dense" else []
+        fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)
     dense_rank = {row: r for r, (row, _) in enumerate(dense, 1)}
     bm25_rank = {row: r for r, (row, _) in enumerate(keyword, 1)}
-    fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)
     rows = [row for row, _ in fused]
     sims = index.vectors(rows) @ query_vector if query_vector is not None and rows else np.zeros(len(rows))
     hits: list[Hit] = []
