@@ -324,6 +324,9 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
     warmer = Warmer(lambda model: pipeline(model).warm())
     warmer.start(default_model)
 
+    # In-process llama.cpp runs one generation at a time; an LLM server (RAG_LLM_URL) queues requests itself.
+    slots = 4 if getattr(getattr(engine, "config", None), "llm_url", "") else 1
+
     def clamp(k: float) -> int:
         return max(1, min(K_MAX, int(k)))
 
@@ -427,7 +430,7 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
             fn=answer,
             inputs=[pending, chat_state, turns, sections, model, k],
             outputs=[chatbot, chat_state, turns, sections, sources],
-            concurrency_limit=1,
+            concurrency_limit=slots,
             concurrency_id="engine",
             api_visibility="private",
         )
@@ -441,7 +444,7 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
             clear, None, [chatbot, chat_state, turns, sections, sources, pending, box],
             queue=False, cancels=answering, api_visibility="private",
         )
-        gr.api(ask, api_name="ask", concurrency_limit=1, concurrency_id="engine")
+        gr.api(ask, api_name="ask", concurrency_limit=slots, concurrency_id="engine")
     return demo
 
 
