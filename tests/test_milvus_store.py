@@ -148,6 +148,23 @@ def test_editing_removing_and_adding_articles_updates_only_them(mconfig):
     assert not open_(mconfig, emb)[1].rebuilt
 
 
+def test_a_shortened_article_loses_the_chunks_it_no_longer_has(mconfig):
+    emb = HashEmbedder()
+    index, _ = open_(mconfig, emb)
+    [path] = mconfig.corpus_dir.glob("001_*.txt")
+    before = [c for c in index.chunks if c.doc_id == path.stem]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:len(lines) // 3]), encoding="utf-8")
+    index, report = open_(mconfig, emb)
+    after = [c for c in index.chunks if c.doc_id == path.stem]
+    assert report.changed == [path.stem] and 0 < len(after) < len(before)
+    assert report.embedded == len(after)
+    from rag.corpus import read_document
+
+    text = read_document(path).text
+    assert all(text[c.start:c.end] == c.text for c in after)
+
+
 def test_an_update_killed_half_way_is_redone_on_the_next_start(mconfig, monkeypatch):
     emb = HashEmbedder()
     open_(mconfig, emb)
