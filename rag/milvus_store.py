@@ -112,8 +112,7 @@ class MilvusChunks:
 
     def __iter__(self):
         """Every chunk, in article then offset order (for `Pipeline.chunks()`; use on small corpora)."""
-        rows = self.index.client.query(self.index.chunks_name, filter="row >= 0", output_fields=_CHUNK_FIELDS,
-                                       limit=max(len(self), 1))
+        rows = _all(self.index.client, self.index.chunks_name, _CHUNK_FIELDS)
         return iter(sorted((_to_chunk(r) for r in rows), key=lambda c: (c.doc_id, c.start)))
 
     def __bool__(self) -> bool:
@@ -220,11 +219,23 @@ def _create(client, name: str, dim: int) -> None:
     client.create_collection(f"{name}_docs", schema=docs, index_params=dparams)
 
 
+def _all(client, collection: str, fields: list[str]) -> list[dict]:
+    """Every row: an iterator, since a plain query stops at 16,384 rows."""
+    it = client.query_iterator(collection, batch_size=1000, output_fields=fields)
+    rows = []
+    try:
+        while batch := it.next():
+            rows += batch
+    finally:
+        it.close()
+    return rows
+
+
 def _stored(client, name: str) -> tuple[dict | None, dict[str, str]]:
     """(settings, {doc_id: hash}) recorded in Milvus, or (None, {}) when there is no such collection."""
     if not (client.has_collection(f"{name}_chunks") and client.has_collection(f"{name}_docs")):
         return None, {}
-    rows = client.query(f"{name}_docs", filter='doc_id != ""', output_fields=["doc_id", "hash"], limit=16_384)
+    rows = _all(client, f"{name}_docs", ["doc_id", "hash"])
     hashes = {r["doc_id"]: r["hash"] for r in rows}
     raw = hashes.pop(SETTINGS_ID, None)
     return (json.loads(raw) if raw else {}), hashes
