@@ -72,7 +72,7 @@ def search_section(n: int, queries: int, milvus_max: int, out: dict) -> None:
     qs = clustered(queries, 2, c)
     rows = range(n)
     results = {}
-    with tempfile.TemporaryDirectory(dir=HERE) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         np.save(Path(tmp) / "vectors.npy", matrix)
         mapped = np.load(Path(tmp) / "vectors.npy", mmap_mode="r")
 
@@ -108,12 +108,39 @@ def search_section(n: int, queries: int, milvus_max: int, out: dict) -> None:
         measure("faiss approx", store.Index(rows, ivf, BM25.build([]), {}, mapped))
         del ivf
 
+        results["bm25s (ours)"] = bm25_search(n)
+        print(f"  {n:>9,} bm25s            {results['bm25s (ours)']}", flush=True)
+
         if n <= milvus_max:
             results["milvus embedded"] = milvus_search(n, matrix, qs, truth, Path(tmp))
             print(f"  {n:>9,} milvus embedded  {results['milvus embedded']}", flush=True)
         else:
             results["milvus embedded"] = {"skipped": f"n > --milvus-max {milvus_max:,}"}
     out.setdefault("search", {})[str(n)] = results
+
+
+def bm25_search(n: int, queries: int = 200) -> dict:
+    """rag.bm25.BM25 (bm25s under our tokenizer) on n synthetic chunks of 60 words drawn from a Zipf
+    vocabulary of 50,000 words; queries of 4 words. Recall is 1 by construction (exact scoring)."""
+    from rag.bm25 import BM25
+
+    rng = np.random.default_rng(5)
+    vocab = np.array([f"w{i}x" for i in range(50_000)])
+    draw = lambda size: vocab[np.minimum(rng.zipf(1.2, size) - 1, len(vocab) - 1)]  # noqa: E731
+    texts = [" ".join(row) for row in draw((n, 60))]
+    before, t0 = rss_mb(), now()
+    bm25 = BM25.build(texts)
+    result = {"build_s": now() - t0, "memory_mb": rss_mb() - before}
+    del texts
+    qs = [" ".join(vocab[rng.integers(0, 2000, 4)]) for _ in range(queries)]
+    for q in qs[:10]:
+        bm25.search(q, 20)
+    times = []
+    for q in qs:
+        t = now()
+        bm25.search(q, 20)
+        times.append(now() - t)
+    return {**result, **percentiles(times), "recall_at_10": 1.0}
 
 
 def milvus_search(n: int, matrix: np.ndarray, qs: np.ndarray, truth: list[list[int]], tmp: Path) -> dict:
@@ -143,6 +170,9 @@ def milvus_search(n: int, matrix: np.ndarray, qs: np.ndarray, truth: list[list[i
         times.append(now() - t)
         recall.append(len({int(h["entity"]["row"]) for h in got[0]} & set(want)) / 10)
     client.close()
+    from milvus_lite import server_manager_instance
+
+    server_manager_instance.release_server(str(tmp / "bench.db"))  # stop its in-process server before cleanup
     return {**result, **percentiles(times), "recall_at_10": float(np.mean(recall))}
 
 
@@ -172,7 +202,7 @@ def synthetic_corpus(folder: Path, chunks: int, per_article: int = 20) -> None:
     articles = max(1, chunks // per_article)
     for a in range(articles):
         sentences = []
-        for _ in range(per_article * 4):
+        for _ in range(per_article * 2):  # ~3 sentences a chunk, one of them shared with the next
             words = rng.choice(WORDS, 14)
             sentences.append(" ".join(words).capitalize() + f" {rng.integers(1, 999)}.")
         (folder / f"{a:07d}.txt").write_text(f"Article {a}\n\n" + " ".join(sentences) + "\n", encoding="utf-8")
@@ -182,7 +212,7 @@ def startup_section(n: int, out: dict) -> None:
     """Build a real FAISS index folder of ~n chunks, then time opening it unchanged in a fresh process."""
     from rag import store
 
-    with tempfile.TemporaryDirectory(dir=HERE) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
         synthetic_corpus(corpus, n)
         t0 = now()
@@ -221,7 +251,7 @@ def throughput_section(model: str, answers: int, clients: int, out: dict) -> Non
     questions = [json.loads(line)["question"] for line in open(HERE.parent / "eval" / "questions.jsonl")
                  if json.loads(line).get("answerable")][:clients * answers]
     results = {}
-    with tempfile.TemporaryDirectory(dir=HERE) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         config = replace(Config().with_env({}), index_dir=Path(tmp) / "index", llm=model)
         base = Pipeline(config)
         base.reindex()
@@ -329,13 +359,17 @@ def main() -> None:
     import faiss
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)
-    out = {"machine": {"cores": os.cpu_count(), "load_avg_at_start": os.getloadavg()[0],
-                       "faiss": faiss.__version__, "date": time.strftime("%Y-%m-%d %H:%M")}}
+    saved = HERE / "scale_results.json"  # sections not run this time keep their last figures
+    out = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
+    out["machine"] = {"cores": os.cpu_count(), "load_avg_at_start": os.getloadavg()[0],
+                      "faiss": faiss.__version__, "date": time.strftime("%Y-%m-%d %H:%M")}
     if "search" not in args.skip:
+        out["search"] = {}
         for n in args.sizes:
             search_section(n, args.queries, args.milvus_max, out)
             write(out)
     if "startup" not in args.skip:
+        out["startup"] = {}
         for n in args.startup_sizes if args.startup_sizes is not None else args.sizes:
             startup_section(n, out)
             write(out)

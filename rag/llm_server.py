@@ -107,7 +107,9 @@ class OpenAIGenerator:
         return estimate_tokens, "estimate"
 
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
-        extra = {"top_k": 1} if self.temperature == 0 else {}  # greedy where the server supports it
+        # Greedy and unpenalized where the server supports it, as the in-process generator decodes
+        # (llama-cpp-python's server defaults to repeat_penalty 1.1, which changes answers after a sentence).
+        extra = {"top_k": 1, "repeat_penalty": 1.0} if self.temperature == 0 else {}
         try:
             chunks = self.client.chat.completions.create(
                 model=self.name, messages=messages, max_tokens=max_tokens, temperature=self.temperature,

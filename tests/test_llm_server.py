@@ -94,7 +94,7 @@ def test_streams_the_reply_from_the_first_listed_model(fake):
     assert "".join(pieces).strip() == FakeServer.reply and len(pieces) > 3
     [chat] = [r for r in FakeServer.requests if r["path"] == "/v1/chat/completions"]
     assert chat["model"] == "fake-model" and chat["max_tokens"] == 50 and chat["stream"] is True
-    assert chat["temperature"] == 0 and chat["top_k"] == 1 and chat["seed"] == 0
+    assert chat["temperature"] == 0 and chat["top_k"] == 1 and chat["seed"] == 0 and chat["repeat_penalty"] == 1.0
 
 
 def test_counts_tokens_with_the_server_without_its_bos(fake):
@@ -183,3 +183,8 @@ def test_llama_cpp_server_answers_with_checked_citations(llama_server, config):
     assert_well_formed(parts[-1])
     refused = p.ask("Who won the 2022 FIFA World Cup?")
     assert refused.refused and not refused.citations
+    # the same GGUF in-process, greedy on both sides: the very same answer
+    in_process = Pipeline(replace(config, llm="smollm2-135m"), embedder=HashEmbedder(), index=p.index)
+    for question in (KIRBY_Q, "How much did China's exports to Russia grow in April?"):
+        here, there = in_process.ask(question), p.ask(question)
+        assert (there.text, there.citations, there.prompt_tokens) == (here.text, here.citations, here.prompt_tokens)
