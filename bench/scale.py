@@ -286,7 +286,8 @@ def throughput_section(model: str, answers: int, clients: int, out: dict) -> Non
         threads = str(os.cpu_count() or 1)
         server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(resolve(model)),
                                    "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(config.n_ctx),
-                                   "--n_threads", threads, "--n_threads_batch", threads, "--seed", "0"],
+                                   "--n_threads", threads, "--n_threads_batch", threads, "--seed", "0",
+                                   "--interrupt_requests", "False"],  # else a new request cuts off a stream
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             import httpx
