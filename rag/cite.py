@@ -184,6 +184,47 @@ def _meanings(claims: list[str], hits: list[Hit], embed: Embed | None) -> list[l
     return out
 
 
+_QUANTITY_ASKED = re.compile(r"\bhow (?:long|many|much|often|far|old|big|large|high)\b|\bwhat (?:number|percentage|"
+                             r"amount|share|proportion)\b|\bwhen\b", re.I)
+_QUANTITY = re.compile(
+    r"(?:(?:more than|less than|fewer than|almost|nearly|about|around|over|under|at least|some|roughly)\s+)?"
+    r"(?:\$\s?)?(?:\d[\d,.]*|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|a dozen|dozens)\b)(?:\s+and\s+a\s+half)?\s*(?:%|percent|per cent|\w+)?", re.I)
+CONFLICT_MARGIN = 0.15  # a differing sentence must be nearly as relevant to the question as the cited one
+
+
+def quantities(sentence: str) -> set[str]:
+    """'talks lasted almost four and a half hours, 153%' -> {'almost four and a half hours', '153%'}"""
+    return {" ".join(m.group().lower().split()) for m in _QUANTITY.finditer(sentence)}
+
+
+def conflicting(question: str, checked: Checked, hits: list[Hit],
+                relevance: list[list[tuple[tuple[int, int], float]]]) -> list[tuple[int, tuple[int, int]]]:
+    """Sentences of other articles that give a different figure for what the question asks: (passage
+    number, span) to cite beside the answer, so 'the articles differ' is said, not hidden.
+
+    'How long did they talk?' answered 'more than four hours' [1], passage [2] of another article says
+    'almost four and a half hours' as relevantly -> [(2, span)]
+    """
+    if checked.refused or not _QUANTITY_ASKED.search(question):
+        return []
+    score = {(i + 1, span): sc for i, row in enumerate(relevance) for span, sc in row}
+    cited = [(c.n, (c.quote_start, c.quote_start + len(c.quote))) for c in checked.citations]
+    best = max((score.get(k, 0.0) for k in cited), default=0.0)
+    said = set().union(*(quantities(c.quote) for c in checked.citations))
+    docs = {hits[n - 1].chunk.doc_id for n, _ in cited}
+    out = []
+    for (n, span), sc in sorted(score.items(), key=lambda kv: -kv[1]):
+        chunk = hits[n - 1].chunk
+        if n > len(hits) or chunk.doc_id in docs or sc < best - CONFLICT_MARGIN:
+            continue
+        figures = quantities(chunk.text[span[0]:span[1]])
+        if figures and said and not figures & said:
+            out.append((n, span))
+            docs.add(chunk.doc_id)
+    return out
+
+
 def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
     """Other passages whose best sentence holds most of the claim words the cited sentences lack.
 

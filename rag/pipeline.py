@@ -100,7 +100,8 @@ class Pipeline:
             if question in self._vectors:
                 self._vectors.move_to_end(question)
                 return self._vectors[question]
-        vector = self.embedder.embed([question])[0]
+        one = getattr(self.embedder, "embed_query", None)
+        vector = one(question) if one else self.embedder.embed([question])[0]
         with self._lock:
             self._vectors[question] = vector
             while len(self._vectors) > QUERY_CACHE:
@@ -159,6 +160,10 @@ class Pipeline:
             yield piece
         timings["generate"] = time.perf_counter() - t_gen
         checked = self._verify("".join(pieces), searched, shown, embed)
+        differ = cite.conflicting(searched, checked, shown, scores)
+        if differ:  # other articles give another figure: say so, citing them
+            quotes = "; ".join(f"“{shown[n - 1].chunk.text[s:e]}” [{n}]" for n, (s, e) in differ)
+            checked = cite.check(f"{checked.text}\nThe articles differ: {quotes}", shown, embed)
         if checked.refused:  # a sentence that strongly matches the question earns one narrower pass
             retried = self._retry(searched, shown, scores, embed, budget)
             if retried is not None:

@@ -77,4 +77,4 @@ def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:
     missing = [n for n in names(question) if not mentions(text, n)]
     missing += sorted(numbers(question, words=False) - numbers(text))
     missing += sorted(dates(question) - dates(text))
-    return missing
+    return list({m.lower(): m for m in reversed(missing)}.values())[::-1]  # 'March' the name, 'march' the date: once
