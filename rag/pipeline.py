@@ -135,10 +135,9 @@ class Pipeline:
         found = self._statements(request, hits, history, embed) if request else None
         if found is not None:  # 'What did X say?' and X is quoted in the articles: X's own words
             if not found:
-                about = f" about {request.topic}" if request.topic else ""
-                note = f"The articles quote {request.who}, but nothing{' new' if request.more else ''}{about}."
+                reason, note = refusal.about_nobody_quoted(request.who, request.topic, request.more)
                 yield REFUSAL
-                yield done(refused=True, reason="nothing_relevant", note=note, hits=hits)
+                yield done(refused=True, reason=reason, note=note, hits=hits)
                 return
             text, shown = attribution.compose(found)
             checked = cite.check(text, shown)
@@ -171,17 +170,17 @@ class Pipeline:
                 prompt_tokens += tokens
                 timings["generate"] = time.perf_counter() - t_gen
         yield done(text=checked.text, citations=checked.citations, refused=checked.refused, reason=checked.reason,
-                   hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
+                   note=checked.note, hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
 
     def _verify(self, text: str, question: str, shown: list[Hit], embed) -> cite.Checked:
         """Check every sentence against the passages; an answer whose cited passages lack what the question
         pins down (a name, number, month or weekday) answers something else."""
         checked = cite.check(text, shown, embed, question)
-        if not checked.refused:
-            cited = {c.n for c in checked.citations}
-            same_article = [h for h in shown if any(h.chunk.doc_id == shown[n - 1].chunk.doc_id for n in cited)]
-            if refusal.missing_constraints(question, same_article):
-                return cite.Checked(REFUSAL, [], True, "nothing_relevant", [text])
+        docs = {c.chunk.doc_id for c in checked.citations}
+        reason, note = refusal.after_answer(question, [h for h in shown if h.chunk.doc_id in docs],
+                                            checked.reason == "model_refused", not checked.refused)
+        if reason:
+            return cite.Checked(REFUSAL, [], True, reason, checked.dropped or [text], note)
         return checked
 
     def _retry(self, question: str, shown: list[Hit], scores: list[list[tuple[tuple[int, int], float]]], embed,
