@@ -13,7 +13,7 @@ from .errors import QuestionError
 from .followup import standalone
 from .generate import Generator, LlamaGenerator
 from .prompt import REFUSAL, build_messages
-from .retrieve import search
+from .retrieve import Filter, search
 from .types import Answer, Chunk, Hit
 
 
@@ -68,23 +68,26 @@ class Pipeline:
     def standalone(self, question: str, history: list[dict] | None = None) -> str:
         return standalone(self._check(question), history)
 
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
+    def search(self, question: str, k: int | None = None, where: Filter | None = None) -> list[Hit]:
         question = self._check(question)
         c = self.config
         vector = self.embedder.embed([question])[0] if c.retrieval != "bm25" else None
-        return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k)
+        return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where)
 
-    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None) -> Answer:
-        *_, answer = self.stream(question, history, k)
+    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None,
+            where: Filter | None = None) -> Answer:
+        *_, answer = self.stream(question, history, k, where)
         return answer
 
-    def stream(self, question: str, history: list[dict] | None = None, k: int | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: list[dict] | None = None, k: int | None = None,
+               where: Filter | None = None) -> Iterator[str | Answer]:
         """Yield answer text pieces as they are generated, then the checked Answer (always last)."""
         t0 = time.perf_counter()
         searched = self.standalone(question, history)
-        hits = self.search(searched, k)
+        hits = self.search(searched, k, where)
+        scope = where.describe(self.index.chunks) if where else ""
         timings = {"retrieve": time.perf_counter() - t0}
-        done = lambda **kw: Answer(question=question, searched=searched, model=self.config.llm,  # noqa: E731
+        done = lambda **kw: Answer(question=question, searched=searched, model=self.config.llm, scope=scope,  # noqa: E731
                                    timings={**timings, "total": time.perf_counter() - t0}, **kw)
         best = max((h.similarity for h in hits), default=0.0)
         if not hits or (self.config.retrieval != "bm25" and best < self.config.min_similarity) \
@@ -108,6 +111,13 @@ class Pipeline:
             checked = cite.Checked(REFUSAL, [], True)
         yield done(text=checked.text, citations=checked.citations, refused=checked.refused, hits=shown,
                    prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
+
+    def use_index(self, index: store.Index, report: store.BuildReport | None = None) -> None:
+        """Answer from `index` from now on (built elsewhere, e.g. by rag.library), here and in with_model() siblings."""
+        with self._lock:
+            self._index, self.build_report = index, report
+            for sibling in self._siblings.values():
+                sibling.use_index(index, report)
 
     def reindex(self, progress: bool = False) -> store.BuildReport:
         """Build or update the index now, even if the user named it (`rag index`)."""

@@ -71,3 +71,4 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model: str = ""
+    scope: str = ""  # what a filter let the search see, e.g. "2 of 6 articles"; "" when unfiltered
