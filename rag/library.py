@@ -133,7 +133,7 @@ class Library:
         for c in index.chunks:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
             first.setdefault(c.doc_id, c)
-        files = self._files()
+        files = self.files_for(list(first))
         articles = [Article(doc_id=d, title=c.title, publisher=c.publisher, date=c.date, file=files.get(d, ""),
                             passages=counts[d]) for d, c in first.items()]
         articles.sort(key=lambda a: a.title.casefold())
@@ -197,6 +197,19 @@ class Library:
                 raise
             keep.unlink()
             return Change(build=build, removed=doc_id)
+
+    def files_for(self, doc_ids) -> dict[str, str]:
+        """doc_id -> file name relative to the corpus, for the given ids (what an exported answer cites)."""
+        out = {}
+        for doc_id in doc_ids:
+            path = next((self.corpus_dir / f"{doc_id}{s}" for s in SUFFIXES if (self.corpus_dir / f"{doc_id}{s}").is_file()),
+                        None)
+            if path is not None and self.corpus_dir.resolve() in path.resolve().parents:
+                out[doc_id] = str(path.relative_to(self.corpus_dir))
+        missing = set(doc_ids) - out.keys()
+        if missing:  # ids of same-named files in sub-folders: ask the corpus loader
+            out.update({d: f for d, f in self._files().items() if d in missing})
+        return out
 
     # ---- helpers ----
 
