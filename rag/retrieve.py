@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date as Date, datetime
 
 import numpy as np
@@ -16,6 +17,7 @@ _MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 
 
+@lru_cache(maxsize=65536)  # a filter reads every chunk's date on every query; articles share few distinct dates
 def iso_date(text: str) -> str:
     """An article's date as YYYY-MM-DD, or '' when it cannot be read.
 
@@ -61,13 +63,17 @@ class Filter:
                 raise QuestionError(f"{name} must be a date like 2023-03-21, not {value[:40]!r}")
             object.__setattr__(self, name, value)
 
+    @property
+    def _publishers(self) -> frozenset[str]:
+        return frozenset(p.casefold() for p in self.publishers)
+
     def __bool__(self) -> bool:
         return bool(self.articles or self.publishers or self.since or self.until)
 
     def allows(self, chunk: Chunk) -> bool:
         if self.articles and chunk.doc_id not in self.articles:
             return False
-        if self.publishers and chunk.publisher.casefold() not in {p.casefold() for p in self.publishers}:
+        if self.publishers and chunk.publisher.casefold() not in self._publishers:
             return False
         if self.since or self.until:
             day = iso_date(chunk.date)
@@ -76,8 +82,17 @@ class Filter:
         return True
 
     def rows(self, chunks: list[Chunk]) -> np.ndarray:
-        """Row numbers of the chunks this filter allows, ascending."""
-        return np.fromiter((row for row, c in enumerate(chunks) if self.allows(c)), dtype=np.int64)
+        """Row numbers of the chunks this filter allows, ascending (decided once per article: its chunks share
+        publisher and date)."""
+        decided: dict[str, bool] = {}
+        keep = []
+        for row, c in enumerate(chunks):
+            allowed = decided.get(c.doc_id)
+            if allowed is None:
+                allowed = decided[c.doc_id] = self.allows(c)
+            if allowed:
+                keep.append(row)
+        return np.asarray(keep, dtype=np.int64)
 
     def describe(self, chunks: list[Chunk]) -> str:
         """'2 of 6 articles': how many articles of the index this filter lets a search see."""
