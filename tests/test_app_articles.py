@@ -120,3 +120,11 @@ def _write(tmp_path, text):
     path.parent.mkdir(exist_ok=True)
     path.write_text(text)
     return path
+
+
+def test_the_ask_endpoint_takes_the_filters(demo, tmp_path):
+    handler(demo, "upload")([{"path": str(_write(tmp_path, ZORVATH)), "orig_name": "zorvath.txt"}], progress=Progress())
+    ask = handler(demo, "ask")
+    result = ask("What did Zorvath say?", articles=["zorvath"], since="2024-01-01")
+    assert result["scope"] == "1 of 6 articles" and {h["chunk"]["doc_id"] for h in result["hits"]} == {"zorvath"}
+    assert ask("What did Zorvath say?")["scope"] == ""
