@@ -23,7 +23,7 @@ from .embed import Embedder
 from .errors import StoreError
 from .types import Chunk, Document
 
-FORMAT = 2  # bump when the on-disk layout or the cleaning/chunking rules change
+FORMAT = 3  # 3: chunks record who said each sentence; bump when the on-disk layout or the cleaning/chunking rules change
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def load(index_dir: Path, wanted: dict | None = None, docs: list[Document] | Non
         import faiss
 
         with open(folder / "chunks.jsonl", encoding="utf-8") as f:
-            chunks = [Chunk(**{**row, "speakers": tuple(row.get("speakers", ()))}) for row in map(json.loads, f)]
+            chunks = [Chunk(**row) for row in map(json.loads, f)]
         dense = faiss.read_index(str(folder / "dense.faiss"))
         bm25 = BM25.load(folder)
     except Exception as e:  # any unreadable part means the whole index is unusable

@@ -390,3 +390,14 @@ def test_filter_rows_are_the_allowed_chunks(make_pipeline):
     rows = Filter(articles="003_61459b7c16ee4894").rows(chunks)
     assert rows.dtype == np.int64 and [chunks[r].doc_id for r in rows] == ["003_61459b7c16ee4894"] * len(rows)
     assert replace(Filter(), since="2023-01-01").describe(chunks) == "1 of 5 articles"
+
+
+def test_who_said_what_quotes_only_the_allowed_articles(make_pipeline):
+    pipeline = make_pipeline(*[KIRBY_REPLY] * 5)
+    docs = sorted(doc_ids(pipeline))
+    quoting = {c.chunk.doc_id for c in pipeline.ask("What did Kirby say?").citations}
+    assert quoting  # Kirby is quoted: his own words, from the articles that quote him
+    for doc in docs:
+        answer = pipeline.ask("What did Kirby say?", where=Filter(articles=doc))
+        assert {c.chunk.doc_id for c in answer.citations} <= {doc}
+        assert {h.chunk.doc_id for h in answer.hits} <= {doc}
