@@ -29,8 +29,8 @@ def to_markdown(answer: Answer, files: dict[str, str] | None = None) -> str:
     text = MARKER.sub(lambda m: f"[^{m.group(1)}]" if int(m.group(1)) in cited else "", answer.text)
     lines += [text.strip(), ""]
     notes = []
-    if answer.refused:
-        notes.append("The articles don't say.")
+    if getattr(answer, "note", ""):
+        notes.append(md_text(answer.note))
     if answer.scope:
         notes.append(f"Searched {answer.scope}.")
     if answer.searched and answer.searched != answer.question:

@@ -401,3 +401,10 @@ def test_who_said_what_quotes_only_the_allowed_articles(make_pipeline):
         answer = pipeline.ask("What did Kirby say?", where=Filter(articles=doc))
         assert {c.chunk.doc_id for c in answer.citations} <= {doc}
         assert {h.chunk.doc_id for h in answer.hits} <= {doc}
+
+
+def test_export_of_a_refusal_says_so_and_why():
+    md = to_markdown(Answer(question="Who is Zorvath?", text="The articles don't say.", refused=True,
+                            note="No article mentions *Zorvath*."))
+    assert md.count("The articles don't say.") == 1 and "*No article mentions \\*Zorvath\\*\\.*" in md
+    assert "[^" not in md and quotes(md) == []
