@@ -128,3 +128,13 @@ def test_the_ask_endpoint_takes_the_filters(demo, tmp_path):
     result = ask("What did Zorvath say?", articles=["zorvath"], since="2024-01-01")
     assert result["scope"] == "1 of 6 articles" and {h["chunk"]["doc_id"] for h in result["hits"]} == {"zorvath"}
     assert ask("What did Zorvath say?")["scope"] == ""
+
+
+def test_paste_a_text_with_a_title(demo, tmp_path):
+    paste = handler(demo, "paste")
+    report, title, text, summary, table, *_ = paste("Quillane's bakery", "Zorvath Quillane said the rye sells out.",
+                                                   progress=Progress())
+    assert "<strong>added</strong> <code>Quillane_s_bakery.md</code>" in report and title == text == ""
+    assert summary.startswith("**6 articles**") and "Quillane&#x27;s bakery" in table
+    report, title, *_ = paste("", "No title.", progress=Progress())
+    assert "skipped" in report and "give the pasted text a title" in report
