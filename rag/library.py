@@ -75,33 +75,47 @@ class Change:
     removed: str = ""
 
 
-def safe_name(name: str) -> tuple[str, Reason, str]:
-    """An uploaded file's name -> (name to save under, '', '') or ('', reason, detail).
-    Names with a folder part are refused, not shortened: '../x.txt' names a place outside the corpus.
+@dataclass(frozen=True)
+class Verdict:
+    """One check of an uploaded file: it passed when `reason` is ''; `name` is the name to save it under."""
 
-    'Kirby speech (1).txt' -> ('Kirby_speech_1.txt', '', ''); '../../etc/x.txt' -> ('', 'unsafe name', ...)
+    reason: Reason = ""
+    detail: str = ""
+    name: str = ""
+
+
+def safe_name(name: str) -> Verdict:
+    """An uploaded file's name -> the name to save it under, or why it is refused. A name with a folder part
+    is refused, not shortened: '../x.txt' names a place outside the corpus.
+
+    'Kirby speech (1).txt' -> Verdict(name='Kirby_speech_1.txt'); '../../etc/x.txt' -> Verdict('unsafe name', ...)
     """
     if not name or "/" in name or "\\" in name or name in (".", "..") or any(ord(ch) < 32 for ch in name) \
             or len(name) > 255:
-        return "", "unsafe name", "unsafe file name (a folder part or control characters): refused"
+        return Verdict("unsafe name", "unsafe file name (a folder part or control characters): refused")
     stem, dot, suffix = name.rpartition(".")
     if not dot or f".{suffix.lower()}" not in SUFFIXES:
-        return "", "not text", "not a .txt, .md or .html file"
+        return Verdict("not text", "not a .txt, .md or .html file")
     stem = re.sub(r"[^\w.-]+", "_", stem).strip("._-")[:120]  # no leading dot: no hidden files
     if not stem:
-        return "", "unsafe name", "the file name has no usable characters"
-    return f"{stem}.{suffix.lower()}", "", ""
+        return Verdict("unsafe name", "the file name has no usable characters")
+    return Verdict(name=f"{stem}.{suffix.lower()}")
 
 
-def check_bytes(data: bytes, max_bytes: int = MAX_BYTES) -> tuple[Reason, str]:
-    """('', '') when `data` may be an article, else why not: b'' -> ('empty', 'the file is empty')."""
-    if len(data) > max_bytes:
-        return "too large", f"too large ({len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB)"
+def check_size(size: int, max_bytes: int = MAX_BYTES) -> Verdict:
+    """Checked before reading, so a huge upload is never loaded: 6_000_000 -> Verdict('too large', ...)"""
+    if size > max_bytes:
+        return Verdict("too large", f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB)")
+    return Verdict()
+
+
+def check_bytes(data: bytes) -> Verdict:
+    """Whether `data` may be an article: b'' -> Verdict('empty', 'the file is empty')."""
     if not data.strip():
-        return "empty", "the file is empty"
+        return Verdict("empty", "the file is empty")
     if b"\x00" in data[:8192] or data.startswith(_BINARY_MAGIC):
-        return "binary", "a binary file, not text"
-    return "", ""
+        return Verdict("binary", "a binary file, not text")
+    return Verdict()
 
 
 def slug(title: str) -> str:
@@ -215,19 +229,18 @@ class Library:
 
     def _save(self, name: str, path: Path, known: dict[str, str]) -> tuple[FileReport, Path | None]:
         shown = name or path.name
-        safe, reason, detail = safe_name(shown)
-        if reason:
-            return FileReport(shown, "skipped", reason, detail), None
+        named = safe_name(shown)
+        if named.reason:
+            return FileReport(shown, "skipped", named.reason, named.detail), None
+        safe = named.name
         try:
-            size = path.stat().st_size
-            data = path.read_bytes() if size <= self.max_bytes else b"x" * (self.max_bytes + 1)
+            verdict = check_size(path.stat().st_size, self.max_bytes)
+            data = b"" if verdict.reason else path.read_bytes()
         except OSError as e:
             return FileReport(shown, "skipped", "not text", f"cannot read the file ({e.strerror})"), None
-        reason, detail = check_bytes(data, self.max_bytes)
-        if reason == "too large":
-            detail = f"too large ({size / 1e6:.1f} MB; the limit is {self.max_bytes / 1e6:g} MB)"
-        if reason:
-            return FileReport(shown, "skipped", reason, detail), None
+        verdict = verdict if verdict.reason else check_bytes(data)
+        if verdict.reason:
+            return FileReport(shown, "skipped", verdict.reason, verdict.detail), None
         digest = hashlib.sha256(data).hexdigest()
         if digest in known:
             doc = Path(known[digest])

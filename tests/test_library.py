@@ -11,7 +11,7 @@ from conftest import HashEmbedder, ScriptedGenerator
 from rag import Answer, Chunk, Citation, CorpusError, Filter, Pipeline, QuestionError
 from rag.cli import main
 from rag.export import quotes, to_markdown
-from rag.library import Library, check_bytes, safe_name, slug
+from rag.library import Library, Verdict, check_bytes, check_size, safe_name, slug
 from rag.retrieve import iso_date, search
 
 ZORVATH = (
@@ -49,27 +49,27 @@ def doc_ids(pipeline):
     ("a;rm -rf ~.htm", "a_rm_-rf.htm"),
 ])
 def test_safe_name_keeps_a_plain_name_in_the_corpus(name, saved):
-    assert safe_name(name) == (saved, "", "")
+    assert safe_name(name) == Verdict(name=saved)
 
 
 @pytest.mark.parametrize("name", ["../../etc/evil.txt", "..\\evil.txt", "/etc/passwd.txt", "sub/x.txt", "..",
                                   "a\x00.txt", "new\nline.txt", "...txt"])
 def test_safe_name_refuses_folders_and_control_characters(name):
-    saved, reason, detail = safe_name(name)
-    assert saved == "" and reason == "unsafe name" and detail
+    verdict = safe_name(name)
+    assert verdict.name == "" and verdict.reason == "unsafe name" and verdict.detail
 
 
 @pytest.mark.parametrize("name", ["report.pdf", "photo.png", "noext"])
 def test_safe_name_refuses_other_types(name):
-    assert safe_name(name)[:2] == ("", "not text")
+    assert (safe_name(name).name, safe_name(name).reason) == ("", "not text")
 
 
 def test_check_bytes_reasons():
-    assert check_bytes(b"An article.") == ("", "")
-    assert check_bytes(b"")[0] == "empty" and check_bytes(b" \n\t ")[0] == "empty"
-    assert check_bytes(b"text\x00more")[0] == "binary"
-    assert check_bytes(b"%PDF-1.7 ...")[0] == "binary"
-    assert check_bytes(b"x" * 11, max_bytes=10)[0] == "too large"
+    assert check_bytes(b"An article.") == Verdict()
+    assert check_bytes(b"").reason == "empty" and check_bytes(b" \n\t ").reason == "empty"
+    assert check_bytes(b"text\x00more").reason == "binary"
+    assert check_bytes(b"%PDF-1.7 ...").reason == "binary"
+    assert check_size(11, max_bytes=10).reason == "too large" and check_size(10, max_bytes=10) == Verdict()
 
 
 def test_slug():
