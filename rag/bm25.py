@@ -47,12 +47,17 @@ class BM25:
         model.index([tokenize(t) for t in texts], show_progress=False)
         return cls(model, len(texts))
 
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        """Best n (row, score) with score > 0, best first; ties broken by row for determinism."""
+    def search(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Best n (row, score) with score > 0, best first; ties broken by row for determinism.
+        With `rows`, only those rows can be returned (a filter applied before ranking)."""
         ids = [self.vocab[t] for t in dict.fromkeys(tokenize(query)) if t in self.vocab]
         if not ids or n <= 0:
             return []
         scores = self.model.get_scores_from_ids(ids)
+        if rows is not None:
+            allowed = np.zeros(len(scores), dtype=bool)
+            allowed[rows] = True
+            scores = np.where(allowed, scores, 0.0)
         nz = np.flatnonzero(scores > 0)
         order = nz[np.lexsort((nz, -scores[nz]))][:n]
         return [(int(i), float(scores[i])) for i in order]

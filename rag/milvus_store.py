@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from .store import BuildReport, doc_hash, index_text, settings
 from .types import Chunk, Document
 
 SETTINGS_ID = "__settings__"
-_CHUNK_FIELDS = ["row", "chunk_id", "doc_id", "title", "text", "start", "end", "publisher", "date", "speakers"]
+_CHUNK_FIELDS = ["row", "chunk_id", "doc_id", "title", "text", "start", "end", "publisher", "date", "meta"]
 _BATCH = 500  # rows per insert/upsert call (gRPC messages stay well under 64 MB)
 
 
@@ -120,17 +121,21 @@ class MilvusChunks:
 
 
 def _to_chunk(entity: dict) -> Chunk:
-    speakers = tuple(s for s in entity.get("speakers", "").split("\n") if s)
     return Chunk(id=entity["chunk_id"], doc_id=entity["doc_id"], title=entity["title"], text=entity["text"],
                  start=int(entity["start"]), end=int(entity["end"]), publisher=entity["publisher"],
-                 date=entity["date"], speakers=speakers)
+                 date=entity["date"], **json.loads(entity["meta"]))
 
 
 def _to_row(chunk: Chunk, vector: np.ndarray) -> dict:
-    return {"row": row_id(chunk.id), "chunk_id": chunk.id, "doc_id": chunk.doc_id, "title": chunk.title, "text": chunk.text,
-            "start": chunk.start, "end": chunk.end, "publisher": chunk.publisher, "date": chunk.date,
-            "speakers": "\n".join(chunk.speakers), "terms": " ".join(tokenize(index_text(chunk))) or "_",
-            "vector": vector.astype(np.float32).tolist()}
+    fields = asdict(chunk)
+    meta = {k: v for k, v in fields.items() if k not in _PLAIN}  # speakers, who said which sentence, ...
+    return {"row": row_id(chunk.id), "chunk_id": chunk.id, "doc_id": chunk.doc_id, "title": chunk.title,
+            "text": chunk.text, "start": chunk.start, "end": chunk.end, "publisher": chunk.publisher,
+            "date": chunk.date, "meta": json.dumps(meta, ensure_ascii=False),
+            "terms": " ".join(tokenize(index_text(chunk))) or "_", "vector": vector.astype(np.float32).tolist()}
+
+
+_PLAIN = {"id", "doc_id", "title", "text", "start", "end", "publisher", "date"}  # Chunk fields with their own column
 
 
 class MilvusIndex:
@@ -193,7 +198,7 @@ def _create(client, name: str, dim: int) -> None:
     schema = client.create_schema(auto_id=False)
     schema.add_field("row", DataType.INT64, is_primary=True)
     for field, length in [("chunk_id", 512), ("doc_id", 512), ("title", 2048), ("publisher", 512), ("date", 64),
-                          ("speakers", 4096)]:
+                          ("meta", 65535)]:
         schema.add_field(field, DataType.VARCHAR, max_length=length)
     schema.add_field("text", DataType.VARCHAR, max_length=65535)
     schema.add_field("start", DataType.INT64)

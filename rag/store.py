@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from .embed import Embedder
 from .errors import StoreError
 from .types import Chunk, Document
 
-FORMAT = 3  # bump when the on-disk layout or the cleaning/chunking rules change
+FORMAT = 4  # 4: chunks.sqlite + vectors.npy + bm25s (issue 10); 3: chunks record who said each sentence
 
 
 @dataclass(frozen=True)
@@ -335,24 +335,22 @@ class ChunkTable:
         return out
 
 
-_COLUMNS = "id, doc_id, title, text, start, \"end\", publisher, date, speakers"
+_COLUMNS = "chunk"
 
 
 def _chunk(r) -> Chunk:
-    return Chunk(id=r[0], doc_id=r[1], title=r[2], text=r[3], start=r[4], end=r[5], publisher=r[6], date=r[7],
-                 speakers=tuple(json.loads(r[8])))
+    return Chunk(**json.loads(r[0]))  # Chunk turns JSON lists back into tuples
 
 
 def write_chunks(path: Path, chunks: list[Chunk]) -> None:
+    """One row per chunk: its row number, article id (for incremental builds) and the whole Chunk as JSON."""
     import sqlite3
 
     db = sqlite3.connect(path)
     try:
-        db.execute("CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT, doc_id TEXT, title TEXT, text TEXT, "
-                   "start INTEGER, \"end\" INTEGER, publisher TEXT, date TEXT, speakers TEXT)")
-        db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       ((i, c.id, c.doc_id, c.title, c.text, c.start, c.end, c.publisher, c.date,
-                         json.dumps(list(c.speakers), ensure_ascii=False)) for i, c in enumerate(chunks)))
+        db.execute("CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_id TEXT, chunk TEXT)")
+        db.executemany("INSERT INTO chunks VALUES (?, ?, ?)",
+                       ((i, c.doc_id, json.dumps(asdict(c), ensure_ascii=False)) for i, c in enumerate(chunks)))
         db.commit()
     finally:
         db.close()
