@@ -79,10 +79,14 @@ class _Vocabulary:
 
 
 class _Keywords:
-    """Stands where `store.Index.bm25` stands; only `.vocab` is read outside this module."""
+    """Stands where `store.Index.bm25` stands: `.vocab`, and `search(query, n, rows)` for filtered search."""
 
     def __init__(self, index: "MilvusIndex"):
+        self.index = index
         self.vocab = _Vocabulary(index)
+
+    def search(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return self.index.search_bm25(query, n, rows)
 
 
 class MilvusChunks:
@@ -160,14 +164,28 @@ class MilvusIndex:
                                  search_params={"metric_type": "IP"})
         return self._hits(res)
 
-    def search_bm25(self, query: str, n: int) -> list[tuple[int, float]]:
-        """Milvus's BM25 over our tokens (so 'U.S.' still matches 'US'); best first."""
+    def search_bm25(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Milvus's BM25 over our tokens (so 'U.S.' still matches 'US'); best first; with `rows`, only those."""
         terms = " ".join(dict.fromkeys(tokenize(query)))
-        if not terms or n <= 0:
+        if not terms or n <= 0 or (rows is not None and len(rows) == 0):
             return []
-        res = self.client.search(self.chunks_name, data=[terms], anns_field="sparse", limit=n,
+        where = "" if rows is None else f"row in {[int(r) for r in rows]}"
+        res = self.client.search(self.chunks_name, data=[terms], anns_field="sparse", limit=n, filter=where,
                                  output_fields=_CHUNK_FIELDS, search_params={"metric_type": "BM25"})
         return [(row, abs(score)) for row, score in self._hits(res)]
+
+    def rows_where(self, where) -> np.ndarray:
+        """Row keys of the chunks a `retrieve.Filter` allows (decided once per article, as Filter.rows does)."""
+        from types import SimpleNamespace
+
+        decided: dict[str, bool] = {}
+        keep = []
+        for r in _all(self.client, self.chunks_name, ["row", "doc_id", "publisher", "date"]):
+            if r["doc_id"] not in decided:
+                decided[r["doc_id"]] = where.allows(SimpleNamespace(**r))
+            if decided[r["doc_id"]]:
+                keep.append(int(r["row"]))
+        return np.asarray(sorted(keep), dtype=np.int64)
 
     def search_hybrid(self, query: str, query_vector: np.ndarray, n: int, rrf_k: int = 60) -> list[tuple[int, float]]:
         """Dense and BM25 candidate lists fused by reciprocal rank inside Milvus: one round trip to a server."""

@@ -25,7 +25,7 @@ from .followup import standalone
 from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
-from .retrieve import Filter, bm25_within, search
+from .retrieve import Filter, allowed_rows, bm25_within, search
 from .terms import content
 from .types import Answer, Chunk, Hit
 
@@ -241,7 +241,7 @@ class Pipeline:
                     ) -> list[attribution.Statement] | None:
         """X's statements (None when the articles quote nobody of that name: the model answers instead);
         with `where`, only from the articles it allows."""
-        found = (bm25_within(self.index, request.who, 200, where.rows(self.index.chunks)) if where
+        found = (bm25_within(self.index, request.who, 200, allowed_rows(self.index, where)) if where
                  else self.index.search_bm25(request.who, 200))
         rows = [row for row, _ in found]
         candidates = [self.index.chunks[r] for r in rows] + [h.chunk for h in hits]

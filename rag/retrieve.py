@@ -108,6 +108,12 @@ def _is_day(text: str) -> bool:
         return False
 
 
+def allowed_rows(index: Index, where: Filter) -> np.ndarray:
+    """The rows `where` allows; a store whose rows are keys rather than positions (Milvus) answers itself."""
+    own = getattr(index, "rows_where", None)
+    return own(where) if own is not None else where.rows(index.chunks)
+
+
 def dense_within(index: Index, query_vector: np.ndarray, n: int, rows: np.ndarray) -> list[tuple[int, float]]:
     """Dense search over the allowed rows only (FAISS ID selector), best first: the rest are never scored,
     so a filtered search returns n allowed rows even when every other row scores higher."""
@@ -166,7 +172,7 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
     n = max(candidates, k)
     fused = None
     if where:
-        rows = where.rows(index.chunks)
+        rows = allowed_rows(index, where)
         dense = dense_within(index, query_vector, n, rows) if mode != "bm25" else []
         keyword = bm25_within(index, query, n, rows) if mode != "dense" else []
     elif mode == "hybrid" and hasattr(index, "search_hybrid"):  # Milvus fuses server-side: one round trip,

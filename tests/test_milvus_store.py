@@ -94,6 +94,21 @@ def test_the_exports_answer_quotes_the_153_percent_sentence(backend):
     assert c.quote.startswith("China’s exports to Russia hit a record in April, jumping 153%")
 
 
+def test_a_filter_limits_search_and_answers_on_every_store(backend):
+    from rag import Filter
+
+    p = pipeline(backend, EXPORTS_REPLY)
+    [kirby_doc] = {h.chunk.doc_id for h in p.search("What did Kirby say?", k=1)}
+    others = sorted({c.doc_id for c in p.chunks()} - {kirby_doc})
+    where = Filter(articles=tuple(others))
+    hits = p.search("What did Kirby say?", k=5, where=where)
+    assert hits and all(h.chunk.doc_id in others for h in hits)
+    bm25 = pipeline(replace(backend, retrieval="bm25")).search("Kirby", k=5, where=Filter(articles=(kirby_doc,)))
+    assert bm25 and all(h.chunk.doc_id == kirby_doc for h in bm25)
+    publisher = hits[0].chunk.publisher
+    assert all(h.chunk.publisher == publisher for h in p.search(EXPORTS_Q, k=4, where=Filter(publishers=(publisher,))))
+
+
 def test_both_stores_hold_the_same_chunks(config, tmp_path):
     faiss_chunks = pipeline(config).chunks()
     milvus_chunks = pipeline(milvus_config(config, tmp_path / "m.db")).chunks()

@@ -113,3 +113,13 @@ def test_another_embedder_is_not_served_by_the_fast_path(config, monkeypatch):
     store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
     index, report = store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(name="other"), CHARS, OVERLAP)
     assert report.rebuilt and index.manifest["embed_model"] == "other"
+
+
+def test_chunks_read_back_are_the_chunks_that_were_made(config):
+    from rag.chunk import chunk_document
+    from rag.corpus import load_corpus
+
+    index, _ = store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
+    made = [c for d in load_corpus(config.corpus_dir) for c in chunk_document(d, CHARS, OVERLAP)]
+    assert list(store.load(config.index_dir).chunks) == made  # every field, who-said-what included
+    assert any(c.said for c in made)
