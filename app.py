@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterator
 
 import rag
+from rag.cite import MARKER  # the one marker pattern: '[1]' and '[1, 2]' alike
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ EXAMPLES = [
 REFUSAL = "The articles don't say."
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
-MARKER = re.compile(r"\[(\d+)\]")  # the same pattern rag.cite parses
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
 
 
@@ -69,12 +69,12 @@ def render_text(text: str, turn: int, cited: set[int] | None = None) -> str:
     `cited=None` (while streaming, before the citations are known) links every marker."""
     out, pos = [], 0
     for m in MARKER.finditer(text):
-        n = int(m.group(1))
         out.append(as_text(text[pos : m.start()]))
-        if cited is None or n in cited:
-            out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
-        else:
-            out.append(as_text(m.group(0)))
+        for n in map(int, re.findall(r"\d+", m.group(1))):  # '[1, 2]' -> links [1][2]
+            if cited is None or n in cited:
+                out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
+            else:
+                out.append(as_text(f"[{n}]"))
         pos = m.end()
     out.append(as_text(text[pos:]))
     return "".join(out)
@@ -319,7 +319,11 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
     default_model = default_model or (choices[0] if choices else "")
 
     def pipeline(model: str) -> Any:
-        return engine if not model or model == default_model else engine.with_model(model)
+        if not model or model == default_model:
+            return engine
+        if model not in choices:  # over the web only what the page offers: no probing paths, no pipeline per string
+            raise rag.ModelError(f"that model is not offered here; choose one of: {', '.join(choices)}")
+        return engine.with_model(model)
 
     warmer = Warmer(lambda model: pipeline(model).warm())
     warmer.start(default_model)
@@ -372,7 +376,8 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
 
     def ask(question: str, k: int = 4, model: str = "", history: list[dict] | None = None) -> dict:
         """Answer a question from the news articles. Returns the rag.Answer as JSON: `text` with [n]
-        markers, `citations` (n, quote, chunk with title/publisher/date), `refused`, `searched`, `timings`."""
+        markers, `citations` (n, quote, chunk with title/publisher/date), `refused`, `searched`, `timings`.
+        `model` is one the page offers ('' for the default); anything else is refused."""
         try:
             result = pipeline(model).ask(question, history=list(history or []), k=clamp(k))
         except rag.RagError as e:
