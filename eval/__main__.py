@@ -1,6 +1,8 @@
 """`rag eval` and `python -m eval`: parse flags, build one pipeline per setting, write and print results.
 
-    python -m eval --model smollm2-135m --retrieval bm25,hybrid --limit 20 --out /tmp/ev
+    python -m eval                           # the three sets: news dev, news test (held out), wiki (held out)
+    python -m eval --set news-dev            # only the split we tune on
+    python -m eval --questions q.jsonl --corpus my_articles --model smollm2-135m --limit 20 --out /tmp/ev
 
 `--model` and `--retrieval` may repeat or hold comma-separated lists; the run is their cross product
 and the table puts the settings side by side. The markdown table goes to stdout, the progress bar to
@@ -9,22 +11,51 @@ stderr, results.json and results.md to --out.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from eval.harness import Setting, load_questions, run_eval, settings
+from eval.harness import Question, Setting, load_questions, run_eval, select, settings
 from eval.judge import Embed, cached
-from eval.report import markdown_table, write
+from eval.report import markdown_table, summaries, write
 
 HERE = Path(__file__).resolve().parent
 RETRIEVALS = ("hybrid", "dense", "bm25")
 
 
+@dataclass(frozen=True)
+class QuestionSet:
+    """A named question set and the corpus it asks about."""
+
+    name: str
+    questions: tuple[Question, ...]
+    corpus: Path | None  # None: the engine's configured corpus
+
+
+def builtin_sets() -> list[QuestionSet]:
+    """news-dev (tuned on), news-test (held out) over corpus/, and wiki (held out) over eval/wiki/corpus/."""
+    news = load_questions(HERE / "questions.jsonl")
+    if (HERE / "questions_new.jsonl").is_file():
+        news += load_questions(HERE / "questions_new.jsonl")
+    split = json.loads((HERE / "split.json").read_text(encoding="utf-8"))
+    sets = [QuestionSet("news-dev", tuple(select(news, split["dev"])), None),
+            QuestionSet("news-test", tuple(select(news, split["test"])), None)]
+    if (HERE / "wiki" / "questions.jsonl").is_file():
+        sets.append(QuestionSet("wiki", tuple(load_questions(HERE / "wiki" / "questions.jsonl")), HERE / "wiki" / "corpus"))
+    return sets
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="rag eval", description="Score the engine on a question set.")
-    p.add_argument("--questions", type=Path, default=HERE / "questions.jsonl", help="JSONL question file")
+    p.add_argument("--questions", type=Path, default=None,
+                   help="JSONL question file (default: the built-in sets news-dev, news-test and wiki)")
+    p.add_argument("--corpus", type=Path, default=None, help="the articles --questions asks about (default: corpus/)")
+    p.add_argument("--set", action="append", default=[], help="built-in set(s) to run: news-dev, news-test, wiki")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="a results.json of another engine, shown beside this run (e.g. eval/results/previous)")
+    p.add_argument("--engine", default="", help="name this engine's columns (e.g. 'previous')")
     p.add_argument("--model", action="append", default=[], help="LLM name(s); repeat or comma-separate")
     p.add_argument("--retrieval", action="append", default=[], help="hybrid, dense, bm25; repeat or comma-separate")
     p.add_argument("--k", type=int, default=None, help="passages shown to the model (Config.k)")
@@ -51,6 +82,14 @@ def pipeline_factory(base: Any) -> Callable[[Setting], Any]:
     return make
 
 
+def for_corpus(base: Any, corpus: Path | None) -> Any:
+    """The config for a set's corpus: its own index folder under the project's index/ (never committed)."""
+    if corpus is None:
+        return base
+    return replace(base, corpus_dir=corpus, index_dir=base.index_dir / f"eval-{corpus.parent.name}-{corpus.name}",
+                   index_named=False)
+
+
 def load_embed(config: Any) -> Embed:
     """The embedding model the index was built with (Config.embed_model), as `texts -> normalized vectors`."""
     from rag.embed import SentenceTransformerEmbedder  # the engine owns model loading and packaged names
@@ -71,19 +110,35 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         print(f"rag eval: unknown retrieval {', '.join(bad)} (choose from {', '.join(RETRIEVALS)})", file=sys.stderr)
         return 2
-    if not args.questions.is_file():
-        print(f"rag eval: no question file at {args.questions}", file=sys.stderr)
-        return 2
-    questions = load_questions(args.questions, args.limit)
-    if not questions:
-        print(f"rag eval: {args.questions} holds no questions", file=sys.stderr)
+    if args.questions is not None:
+        if not args.questions.is_file():
+            print(f"rag eval: no question file at {args.questions}", file=sys.stderr)
+            return 2
+        qsets = [QuestionSet("", tuple(load_questions(args.questions)), args.corpus)]
+    else:
+        qsets = builtin_sets()
+        wanted = listed(args.set)
+        unknown = [w for w in wanted if w not in {q.name for q in qsets}]
+        if unknown:
+            print(f"rag eval: unknown set {', '.join(unknown)} (choose from "
+                  f"{', '.join(q.name for q in qsets)})", file=sys.stderr)
+            return 2
+        qsets = [q for q in qsets if not wanted or q.name in wanted]
+    qsets = [QuestionSet(q.name, q.questions[:args.limit] if args.limit else q.questions, q.corpus) for q in qsets]
+    if not any(q.questions for q in qsets):
+        print("rag eval: the question set holds no questions", file=sys.stderr)
         return 2
     embed = load_embed(base) if args.judge == "embed" else None
-    results = run_eval(questions, pipeline_factory(base), settings(models, retrievals), embed=embed,
-                       progress=not args.no_progress)
+    results = []
+    for q in qsets:
+        runs = [Setting(s.model, s.retrieval, q.name, args.engine) for s in settings(models, retrievals)]
+        results += run_eval(q.questions, pipeline_factory(for_corpus(base, q.corpus)), runs, embed=embed,
+                            progress=not args.no_progress)
+    baseline = summaries(args.baseline) if args.baseline else []
     # Only inputs go in the metadata (no clock, no host), so equal runs write equal files.
-    meta = {"questions_file": str(args.questions), "limit": args.limit, "k": base.k, "judge": args.judge}
-    out = write(results, args.out, meta)
+    meta = {"sets": {q.name: {"questions": len(q.questions), "corpus": str(q.corpus or base.corpus_dir.name)}
+                     for q in qsets}, "limit": args.limit, "k": base.k, "judge": args.judge}
+    out = write(results, args.out, meta, baseline)
     print(markdown_table(results))
     print(f"wrote {out / 'results.json'} and {out / 'results.md'}", file=sys.stderr)
     return 0

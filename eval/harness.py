@@ -30,17 +30,24 @@ class Question:
     evidence: tuple[str, ...] = ()  # exact substrings of article text
     evidence_docs: tuple[str, ...] = ()  # doc_ids, parallel to evidence
     type: str = ""
+    tags: tuple[str, ...] = ()  # finer kinds: alias, role, quote, number, multi-doc, conflict
 
 
 @dataclass(frozen=True)
 class Setting:
     model: str
     retrieval: str
+    qset: str = ""  # the question set (and corpus) this setting ran on, e.g. 'news-test'
+    engine: str = ""  # '' for this engine; a name for another one measured beside it ('previous')
 
     @property
     def label(self) -> str:
-        """Setting('smollm2-135m', 'bm25').label -> 'smollm2-135m / bm25'."""
-        return f"{self.model} / {self.retrieval}"
+        """Setting('smollm2-135m', 'bm25').label -> 'smollm2-135m / bm25';
+        with qset 'wiki' and engine 'previous' -> 'wiki: smollm2-135m / bm25 (previous)'."""
+        label = f"{self.model} / {self.retrieval}"
+        if self.qset:
+            label = f"{self.qset}: {label}"
+        return f"{label} ({self.engine})" if self.engine else label
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ class Row:
     citations: tuple[CitationRow, ...]
     timings: dict[str, float]
     prompt_tokens: int
+    reason: str = ""  # why the engine refused (Answer.reason), '' when it answered
+    tags: tuple[str, ...] = ()
 
 
 def load_questions(path: str | Path, limit: int | None = None) -> list[Question]:
@@ -88,8 +97,16 @@ def load_questions(path: str | Path, limit: int | None = None) -> list[Question]
                 history=tuple(d.get("history") or ()), answer=d.get("answer", ""),
                 keywords=tuple(k if isinstance(k, str) else tuple(k) for k in d.get("keywords") or ()),
                 evidence=tuple(d.get("evidence") or ()), evidence_docs=tuple(d.get("evidence_docs") or ()),
-                type=d.get("type", "")))
+                type=d.get("type", ""), tags=tuple(d.get("tags") or ())))
     return out[:limit] if limit is not None else out
+
+
+def select(questions: Sequence[Question], ids: Sequence[str] | None) -> list[Question]:
+    """The questions whose id is in `ids` (all of them when ids is None), in file order."""
+    if ids is None:
+        return list(questions)
+    wanted = set(ids)
+    return [q for q in questions if q.id in wanted]
 
 
 def settings(models: Sequence[str], retrievals: Sequence[str]) -> list[Setting]:
@@ -129,7 +146,7 @@ def evaluate(pipeline: Any, q: Question, index_texts: Sequence[str], embed: Embe
                recall_at_1=recall[1], recall_at_5=recall[5], recall_at_10=recall[10], mrr=mrr, ndcg_at_10=ndcg,
                citation_recall=c_recall, citation_precision=c_precision, unsupported=unsupported,
                citations=cites, timings={k: float(v) for k, v in sorted(ans.timings.items())},
-               prompt_tokens=int(ans.prompt_tokens))
+               prompt_tokens=int(ans.prompt_tokens), reason=str(getattr(ans, "reason", "") or ""), tags=q.tags)
 
 
 @dataclass(frozen=True)

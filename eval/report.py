@@ -37,6 +37,7 @@ class Summary:
     false_refusal_rate: float | None  # over answerable questions
     prompt_tokens_p50: float | None  # answers that reached the model (prompt_tokens > 0)
     latency: dict[str, float | None]  # "<stage>_p50" / "<stage>_p90" seconds; the only run-dependent part
+    refusal_reasons: dict[str, int] = dataclasses.field(default_factory=dict)  # Answer.reason -> refusals
 
 
 def summarize(result: SettingResult) -> Summary:
@@ -61,13 +62,23 @@ def summarize(result: SettingResult) -> Summary:
         citation_precision=mean([r.citation_precision for r in judged]),
         quote_exact=share([c.exact for r in judged for c in r.citations]),
         refusal_rate=share([r.refused for r in una]), false_refusal_rate=share([r.refused for r in ans]),
-        prompt_tokens_p50=percentile(tokens, 50) if tokens else None, latency=latency)
+        prompt_tokens_p50=percentile(tokens, 50) if tokens else None, latency=latency,
+        refusal_reasons=_count(r.reason or "unstated" for r in rows if r.refused))
+
+
+def _count(items) -> dict[str, int]:
+    """['a', 'b', 'a'] -> {'a': 2, 'b': 1}"""
+    out: dict[str, int] = {}
+    for x in items:
+        out[x] = out.get(x, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def to_json(results: Sequence[SettingResult], meta: dict | None = None) -> dict:
     """The results.json document: format, run metadata, then per setting its summary and rows."""
     return {"format": FORMAT, **(meta or {}), "settings": [
-        {"model": r.setting.model, "retrieval": r.setting.retrieval, "label": r.setting.label,
+        {"model": r.setting.model, "retrieval": r.setting.retrieval, "qset": r.setting.qset,
+         "engine": r.setting.engine, "label": r.setting.label,
          "summary": dataclasses.asdict(summarize(r)), "rows": [dataclasses.asdict(row) for row in r.rows]}
         for r in results]}
 
@@ -82,28 +93,42 @@ _TABLE = [("questions", "questions", _COUNT), ("answerable / unanswerable", None
           ("exact quotes", "quote_exact", _RATE), ("refusal rate (unanswerable)", "refusal_rate", _RATE),
           ("false refusals (answerable)", "false_refusal_rate", _RATE)]
 _TABLE += [(f"{s} p{q}", f"{s}_p{q}", _SECONDS) for s in STAGES for q in (50, 90)]
-_TABLE += [("prompt tokens p50", "prompt_tokens_p50", _COUNT)]
+_TABLE += [("prompt tokens p50", "prompt_tokens_p50", _COUNT), ("refusals by reason", "refusal_reasons", None)]
 
 
 def markdown_table(results: Sequence[SettingResult]) -> str:
     """One column per setting, one row per metric: rates to 3 places, latency in seconds."""
-    sums = [summarize(r) for r in results]
-    lines = ["| metric | " + " | ".join(_cell(r.setting.label) for r in results) + " |",
-             "|---|" + "---:|" * len(results)]
+    return summary_table([(r.setting.label, summarize(r)) for r in results])
+
+
+def summary_table(columns: Sequence[tuple[str, Summary]]) -> str:
+    """The table from (label, Summary) columns: this run's, or summaries read back from results.json."""
+    lines = ["| metric | " + " | ".join(_cell(label) for label, _ in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
     for label, name, form in _TABLE:
         cells = []
-        for s in sums:
+        for _, s in columns:
             if name is None:
                 cells.append(f"{s.answerable} / {s.unanswerable}")
+            elif name == "refusal_reasons":
+                cells.append(", ".join(f"{k} {v}" for k, v in s.refusal_reasons.items()) or "-")
             else:
                 cells.append(_fmt(s.latency[name] if name in s.latency else getattr(s, name), form))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def markdown(results: Sequence[SettingResult]) -> str:
-    """results.md: the table, then every failed question per setting, readable without the JSON."""
-    parts = ["# Evaluation results\n", markdown_table(results)]
+def summaries(path: str | Path) -> list[tuple[str, Summary]]:
+    """(label, Summary) of every setting in a results.json written earlier (to show a baseline beside)."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    fields = {f.name for f in dataclasses.fields(Summary)}
+    return [(s["label"], Summary(**{k: v for k, v in s["summary"].items() if k in fields})) for s in doc["settings"]]
+
+
+def markdown(results: Sequence[SettingResult], baseline: Sequence[tuple[str, Summary]] = ()) -> str:
+    """results.md: the table (with any baseline columns), then every failed question per setting."""
+    columns = [(r.setting.label, summarize(r)) for r in results]
+    parts = ["# Evaluation results\n", summary_table(_interleave(columns, list(baseline)))]
     for r in results:
         failed = [row for row in r.rows if not row.correct]
         parts.append(f"\n## Failures: {r.setting.label} ({len(failed)} of {len(r.rows)})\n")
@@ -111,19 +136,34 @@ def markdown(results: Sequence[SettingResult]) -> str:
     return "\n".join(parts)
 
 
-def write(results: Sequence[SettingResult], out_dir: str | Path, meta: dict | None = None) -> Path:
+def write(results: Sequence[SettingResult], out_dir: str | Path, meta: dict | None = None,
+          baseline: Sequence[tuple[str, Summary]] = ()) -> Path:
     """Write results.json and results.md into out_dir (created if missing); returns out_dir."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = json.dumps(to_json(results, meta), indent=2, ensure_ascii=False, allow_nan=False)
     (out / "results.json").write_text(doc + "\n", encoding="utf-8")
-    (out / "results.md").write_text(markdown(results), encoding="utf-8")
+    (out / "results.md").write_text(markdown(results, baseline), encoding="utf-8")
     return out
+
+
+def _interleave(columns: list, baseline: list) -> list:
+    """Each baseline column right after this run's column of the same question set (same label prefix)."""
+    out, rest = [], list(baseline)
+    for label, s in columns:
+        out.append((label, s))
+        prefix = label.split(":")[0]
+        for b in [b for b in rest if b[0].split(":")[0] == prefix]:
+            out.append(b)
+            rest.remove(b)
+    return out + rest
 
 
 def _failure(row: Row) -> str:
     why = "answered an unanswerable question" if not row.answerable else (
         "refused" if row.refused else "keywords missing")
+    if row.refused and row.reason:
+        why += f" ({row.reason})"
     lines = [f"- **{row.id}** ({row.type or 'untyped'}): {why}; recall@5 {_fmt(row.recall_at_5)}, "
              f"citation recall {_fmt(row.citation_recall)}",
              f"  - question: {_flat(row.question)}"]

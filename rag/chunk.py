@@ -128,9 +128,10 @@ def chunk_document(doc: Document, max_chars: int = 420, overlap: int = 1) -> lis
             j += 1
         start, end = spans[i][0], spans[j - 1][1]
         names = tuple(dict.fromkeys(w for w in who[i:j] if w))
+        said = tuple((s - start, e - start, w) for (s, e), w in zip(spans[i:j], who[i:j]) if w)
         chunks.append(Chunk(
             id=f"{doc.doc_id}:{len(chunks)}", doc_id=doc.doc_id, title=doc.title, text=doc.text[start:end],
-            start=start, end=end, publisher=doc.publisher, date=doc.date, speakers=names,
+            start=start, end=end, publisher=doc.publisher, date=doc.date, speakers=names, said=said,
         ))
         if j >= len(spans):
             break

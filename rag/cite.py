@@ -1,37 +1,38 @@
-"""Generated text + shown hits -> checked Citations with exact quotes, or a refusal.
+"""Generated text + shown hits -> checked Citations with exact quotes; unsupported sentences removed.
 
-Every answer sentence is matched against the passages it cites: a marker whose passage does not share the
-sentence's content words is dropped (or moved to the passage that does), and the quote is the passage
-sentence that best supports the claim, sliced from chunk.text so it is always an exact substring.
+Every answer sentence is matched against the passage sentences: it is supported when it shares most
+content words with one (names through their aliases: 'United States' ~ 'U.S.'), or means the same by
+the embedding model, and its numbers and negations agree with that sentence. A marker on a passage
+that does not support its sentence is moved to one that does or dropped; a sentence left without a
+supported marker is removed. The quote is the supporting sentence, sliced from chunk.text so it is
+always an exact substring.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Container
+from dataclasses import dataclass, field
+from typing import Callable
 
-from .bm25 import tokenize
+import numpy as np
+
 from .chunk import split_sentences
-from .prompt import REFUSAL
-from .types import Citation, Hit
+from .refusal import REFUSAL, is_refusal
+from .terms import content, mentions, names, numbers
+from .types import Citation, Hit, Reason
 
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern: [1], [1, 2], [1,2]
 _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
-_REFUSING = re.compile(
-    r"(articles?|passages?|sources?|texts?|context)\s+(do not|don't|does not|doesn't|did not|didn't)\s+"
-    r"(say|contain|mention|provide|specify|include|state|answer|address)|no information|not mentioned|"
-    r"cannot answer|can't answer|unable to (answer|find)|there is no (mention|information)",
-    re.I,
-)
-# Question words that say nothing about the topic ("What did X say about Y?" -> topic is X, Y).
-_GENERIC = frozenset(tokenize(
-    "according article articles report reported reports mention mentioned many much long often kind way "
-    "happen happened else call called think thought make made give gave get got go went take took know"
-))
-MIN_SUPPORT = 0.25  # share of a sentence's content words found in one passage sentence to count as support
-MOVE_SUPPORT = 0.5  # a stronger match needed to add or move a marker the model did not write
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|without)\b|n[’']t\b", re.I)
+_STUB = re.compile(r"^(?:according to(?: the)? (?:(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
+                   r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])?\s*,?\s*|according to\s*,\s*)", re.I)
+_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+MIN_SUPPORT = 0.5  # share of a claim's content words in one passage sentence (aliases included)
+MIN_MEANING = 0.62  # or: cosine of claim and passage sentence (paraphrase); numbers and negation must agree
+MOVE_SUPPORT = 0.6  # a stronger match needed to add or move a marker the model did not write
 MARGIN = 0.3  # a cited passage this much weaker than the best one is a wrong marker
 MIN_COMPLEMENT = 3  # content words a second passage must add to be cited beside the first
+
+Embed = Callable[[list[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -39,60 +40,75 @@ class Checked:
     text: str
     citations: list[Citation]
     refused: bool
+    reason: Reason = ""
+    dropped: list[str] = field(default_factory=list)  # answer sentences removed as unsupported
 
 
-def is_refusal(text: str) -> bool:
-    """'The articles don't say.' -> True; 'Kirby said X [1].' -> False"""
-    return bool(_REFUSING.search(text)) or not text.strip()
+def tidy(text: str) -> str:
+    """Clean prose: 'According to passage [1], Xi left. U. S. officials' -> 'Xi left. U.S. officials'"""
+    text = _SPACED_INITIALS.sub(r"\1.", text)
+    text = re.sub(r"\b([A-Z])\. ([A-Z])\.", r"\1.\2.", text)
+    lines = []
+    for line in text.split("\n"):
+        lead = re.match(r"^\s*(?:[-*•]\s+|\d+[.)]\s+)?", line).group()
+        body = _STUB.sub("", line[len(lead):])
+        lines.append(lead + (body[:1].upper() + body[1:] if body else body))
+    return "\n".join(lines).strip()
 
 
-def uncovered_terms(question: str, hits: list[Hit]) -> list[str]:
-    """Topic words of the question that appear in none of the passages.
+def agrees(claim: str, sentence: str) -> bool:
+    """Numbers and negation of the claim hold in the sentence.
 
-    'Who won the 2022 FIFA World Cup?' over passages about Xi, Putin and 'the world order'
-    -> ['won', '2022', 'fifa', 'cup']
+    ('Exports fell 53%', 'Exports jumped 153%') -> False; ('They have not grown closer', 'They have grown
+    closer') -> False; ('Exports jumped 153%', 'Exports hit a record, jumping 153%.') -> True
     """
-    seen = set()
-    for h in hits:
-        seen.update(tokenize(f"{h.chunk.title} {h.chunk.text} {' '.join(h.chunk.speakers)}"))
-    return [t for t in dict.fromkeys(tokenize(question)) if t not in seen and t not in _GENERIC]
-
-
-def off_topic(question: str, hits: list[Hit], vocabulary: Container[str]) -> bool:
-    """Refuse before generating when the question names something the whole corpus never mentions, or when
-    the passages miss most of its topic words: 'What did Kirby say about North Korea?' -> True."""
-    terms = [t for t in dict.fromkeys(tokenize(question)) if t not in _GENERIC]
-    if not terms:
+    if not numbers(claim) <= numbers(sentence):
         return False
-    names = set(tokenize(" ".join(re.findall(r"(?<!^)\b([A-Z][a-zA-Z]+|\d+)", question.strip()))))
-    if any(t not in vocabulary for t in names):
-        return True
-    return len(uncovered_terms(question, hits)) / len(terms) >= 0.5
+    return not (_NEGATION.search(claim) and not _NEGATION.search(sentence))
 
 
-def off_subject(question: str, cited: list[Hit]) -> bool:
-    """'What did Hart say about Taiwan?' answered from passages that never mention Taiwan -> True: the model
-    reported what the person said, but not about what was asked."""
-    m = re.search(r"\babout\s+(.+?)[?.!]*$", question)
-    topic = [t for t in tokenize(m.group(1)) if t not in _GENERIC] if m else []
-    if not topic or not cited:
-        return False
-    missing = uncovered_terms(m.group(1), cited)
-    return all(t in missing for t in topic)
+def overlap(claim: str, sentence: str, question: str = "") -> float:
+    """Share of the claim's content words (beyond the question's) in the sentence, a name counting when the
+    sentence holds any of its spellings: ('The United States worried', 'U.S. officials are worried') -> 1.0.
+    A claim that only restates the question says nothing: ('Xi and Putin called each other', ...,
+    'What did Xi and Putin call each other?') -> 0.0"""
+    asked = {_stem(w) for w in content(question)}
+    words = {w for w in content(claim) if _stem(w) not in asked}
+    if not words:
+        return 0.0
+    found = words & content(sentence)
+    for name in names(claim):
+        if mentions(sentence, name):
+            found |= content(name) & words
+    return len(found) / len(words)
 
 
-def support(claim: str, passage: str) -> tuple[float, tuple[int, int]]:
-    """(share of the claim's content words found in the passage's best sentence, that sentence's span).
+def _stem(word: str) -> str:
+    """Enough stemming to see a restated question: 'called' ~ 'call', 'meeting' ~ 'meet'."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[:-len(suffix)]
+    return word
+
+
+def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | None = None,
+            question: str = "") -> tuple[float, tuple[int, int]]:
+    """(how well the passage's best sentence supports the claim, that sentence's span); 0.0 if none agrees.
 
     claim 'Exports jumped 153%', passage 'Trade boomed. Exports jumped 153% in April.' -> (1.0, (14, 43))
+    `meaning` maps sentence spans to their cosine with the claim (paraphrase counts when it is high).
     """
-    words = set(tokenize(claim))
     quoted = [_fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
     best, span = (False, 0.0), (0, 0)
     for start, end in split_sentences(passage):
         sentence = passage[start:end]
-        score = len(words & set(tokenize(sentence))) / len(words) if words else 0.0
-        pinned = any(q in _fold(sentence) for q in quoted)  # a verbatim quote pins its sentence, ties included
+        pinned = any(q in _fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
+        if not pinned and not agrees(claim, sentence):
+            continue
+        score = overlap(claim, sentence, question)
+        cos = (meaning or {}).get((start, end), 0.0)
+        if cos >= MIN_MEANING and overlap(claim, claim, question):  # it must say more than the question
+            score = max(score, cos)
         if (pinned, score) > best:
             best, span = (pinned, 1.0 if pinned else score), (start, end)
     return best[1], span
@@ -103,30 +119,37 @@ def _fold(text: str) -> str:
     return text.lower().replace("’", "'").replace("‘", "'")
 
 
-def check(text: str, hits: list[Hit]) -> Checked:
-    """Parse [n] markers, keep those whose passage supports their sentence, attach exact quotes."""
+def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str = "") -> Checked:
+    """Parse [n] markers, keep those whose passage supports their sentence, attach exact quotes, and
+    remove every sentence left without a supported marker; nothing supported left -> a refusal."""
+    text = tidy(text)
     if is_refusal(text) and not MARKER.search(text):
-        return Checked(REFUSAL, [], True)
-    out_sentences, citations, seen = [], [], set()
+        return Checked(REFUSAL, [], True, "model_refused")
     text = _MARKER_AFTER_END.sub(r"\2\1", text)  # 'closer. [2]' -> 'closer [2].': the marker joins its sentence
-    for start, end in split_sentences(text):
+    spans = [(s, e) for s, e in split_sentences(text) if MARKER.sub("", text[s:e]).strip()]
+    claims = [MARKER.sub("", text[s:e]).strip() for s, e in spans]
+    meanings = _meanings(claims, hits, embed)
+    out, citations, seen, dropped = [], [], set(), []
+    for (start, end), claim, meaning in zip(spans, claims, meanings):
         sentence = text[start:end]
-        claim = MARKER.sub("", sentence).strip()
-        if not claim:
+        if is_refusal(claim):  # a hedge beside the answer ('The articles don't say why.') is no claim
             continue
         cited = [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
-        scored = {n: support(claim, hits[n - 1].chunk.text) for n in range(1, len(hits) + 1)}
+        scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question)
+                  for n in range(1, len(hits) + 1)}
         best = max(scored, key=lambda n: (scored[n][0], -n)) if scored else 0
         top = scored[best][0] if scored else 0.0
         # a cited passage stays when it supports the claim nearly as well as the best passage does
         keep = [n for n in dict.fromkeys(cited)
                 if n in scored and scored[n][0] >= max(MIN_SUPPORT, top - MARGIN)]
-        if not keep and not is_refusal(claim) and top >= MOVE_SUPPORT:
+        if not keep and top >= MOVE_SUPPORT:
             keep = [best]
+        if not keep:
+            dropped.append(_with_markers(claim, []))
+            continue
         quotes = {n: scored[n][1] for n in keep}
-        if keep:  # 'X said A, and that B': a second passage may hold the part the first does not
-            quotes.update(_complement(claim, hits, quotes))
-            keep = sorted(quotes)
+        quotes.update(_complement(claim, hits, quotes))  # 'X said A, and B': a second passage may hold B
+        keep = sorted(quotes)
         for n in keep:
             s, e = quotes[n]
             chunk = hits[n - 1].chunk
@@ -134,11 +157,72 @@ def check(text: str, hits: list[Hit]) -> Checked:
                 seen.add((n, s))
                 citations.append(Citation(n=n, chunk=chunk, quote=chunk.text[s:e], quote_start=s,
                                           score=hits[n - 1].score))
-        out_sentences.append(_with_markers(claim, keep))
+        joiner = "\n" if out and "\n" in text[out[-1][1]:start] else " "
+        out.append((joiner + _with_markers(claim, keep) if out else _with_markers(claim, keep), end))
     citations.sort(key=lambda c: (c.n, c.quote_start))
     if not citations:
-        return Checked(REFUSAL, [], True)
-    return Checked(" ".join(out_sentences), citations, False)
+        return Checked(REFUSAL, [], True, "nothing_verifiable", dropped)
+    return Checked("".join(t for t, _ in out), citations, False, "", dropped)
+
+
+def _meanings(claims: list[str], hits: list[Hit], embed: Embed | None) -> list[list[dict[tuple[int, int], float]]]:
+    """For each claim and passage: {sentence span: cosine of claim and sentence}; empty without a model.
+    One embedding call for the whole answer."""
+    spans = [split_sentences(h.chunk.text) for h in hits]
+    if embed is None or not claims:
+        return [[{} for _ in hits] for _ in claims]
+    sentences = [h.chunk.text[s:e] for h, ss in zip(hits, spans) for s, e in ss]
+    vectors = np.asarray(embed(claims + sentences), dtype=np.float32)
+    cos = vectors[:len(claims)] @ vectors[len(claims):].T
+    out = []
+    for row in cos:
+        k, per_passage = 0, []
+        for ss in spans:
+            per_passage.append({span: float(row[k + i]) for i, span in enumerate(ss)})
+            k += len(ss)
+        out.append(per_passage)
+    return out
+
+
+_QUANTITY_ASKED = re.compile(r"\bhow (?:long|many|much|often|far|old|big|large|high)\b|\bwhat (?:number|percentage|"
+                             r"amount|share|proportion)\b|\bwhen\b", re.I)
+_QUANTITY = re.compile(
+    r"(?:(?:more than|less than|fewer than|almost|nearly|about|around|over|under|at least|some|roughly)\s+)?"
+    r"(?:\$\s?)?(?:\d[\d,.]*|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|a dozen|dozens)\b)(?:\s+and\s+a\s+half)?\s*(?:%|percent|per cent|\w+)?", re.I)
+CONFLICT_MARGIN = 0.15  # a differing sentence must be nearly as relevant to the question as the cited one
+
+
+def quantities(sentence: str) -> set[str]:
+    """'talks lasted almost four and a half hours, 153%' -> {'almost four and a half hours', '153%'}"""
+    return {" ".join(m.group().lower().split()) for m in _QUANTITY.finditer(sentence)}
+
+
+def conflicting(question: str, checked: Checked, hits: list[Hit],
+                relevance: list[list[tuple[tuple[int, int], float]]]) -> list[tuple[int, tuple[int, int]]]:
+    """Sentences of other articles that give a different figure for what the question asks: (passage
+    number, span) to cite beside the answer, so 'the articles differ' is said, not hidden.
+
+    'How long did they talk?' answered 'more than four hours' [1], passage [2] of another article says
+    'almost four and a half hours' as relevantly -> [(2, span)]
+    """
+    if checked.refused or not _QUANTITY_ASKED.search(question):
+        return []
+    score = {(i + 1, span): sc for i, row in enumerate(relevance) for span, sc in row}
+    cited = [(c.n, (c.quote_start, c.quote_start + len(c.quote))) for c in checked.citations]
+    best = max((score.get(k, 0.0) for k in cited), default=0.0)
+    said = set().union(*(quantities(c.quote) for c in checked.citations))
+    docs = {hits[n - 1].chunk.doc_id for n, _ in cited}
+    out = []
+    for (n, span), sc in sorted(score.items(), key=lambda kv: -kv[1]):
+        chunk = hits[n - 1].chunk
+        if n > len(hits) or chunk.doc_id in docs or sc < best - CONFLICT_MARGIN:
+            continue
+        figures = quantities(chunk.text[span[0]:span[1]])
+        if figures and said and not figures & said:
+            out.append((n, span))
+            docs.add(chunk.doc_id)
+    return out
 
 
 def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
@@ -149,15 +233,15 @@ def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]])
     """
     covered = set()
     for n, (s, e) in quotes.items():
-        covered.update(tokenize(hits[n - 1].chunk.text[s:e]))
-    missing = set(tokenize(claim)) - covered
+        covered.update(content(hits[n - 1].chunk.text[s:e]))
+    missing = content(claim) - covered
     added: dict[int, tuple[int, int]] = {}
     for n in range(1, len(hits) + 1):
         if n in quotes or len(missing) < MIN_COMPLEMENT:
             continue
         text = hits[n - 1].chunk.text
         for s, e in split_sentences(text):
-            found = missing & set(tokenize(text[s:e]))
+            found = missing & content(text[s:e])
             if len(found) >= MIN_COMPLEMENT and len(found) >= 0.5 * len(missing):
                 added[n] = (s, e)
                 missing -= found

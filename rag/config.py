@@ -23,13 +23,14 @@ class Config:
     k: int = 4  # passages shown to the model (prompt tokens dominate CPU latency)
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
-    min_similarity: float = 0.25  # best cosine below this -> refuse without calling the LLM
+    compact_sentences: int = 0  # >0: show the model only each passage's n most relevant sentences
     llm: str = DEFAULT_LLM  # packaged name, a .gguf path, or "hub_repo_id:file.gguf"
     n_ctx: int = 2048  # model context; the prompt is budgeted to fit with max_tokens
     max_tokens: int = 200  # answer length cap
     temperature: float = 0.0  # deterministic by default
     seed: int = 0
     n_threads: int = 0  # 0 = all cores (llama.cpp's own default is half)
+    reuse_prefix: bool = True  # restore the KV state of the prompt's fixed start instead of re-reading it
     max_question_chars: int = 2000  # longer questions are rejected with a clear error
 
     def with_env(self, environ: dict[str, str] | None = None) -> "Config":

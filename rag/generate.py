@@ -1,7 +1,14 @@
-"""Generator protocol + the llama.cpp one: streamed, deterministic, all cores, one caller at a time."""
+"""Generator protocol + the llama.cpp one: streamed, deterministic, all cores, one caller at a time.
+
+The fixed start of every prompt (chat template + system prompt) is evaluated once and its KV state
+kept; each question restores that state and evaluates only its own tokens. Restoring the same saved
+state, rather than reusing whatever the previous question left, keeps answers identical token for
+token whether a question is asked first, after another, or after a reload.
+"""
 from __future__ import annotations
 
-import contextlib
+import ctypes
+import logging
 import os
 import threading
 from pathlib import Path
@@ -9,6 +16,10 @@ from typing import Iterator, Protocol
 
 from .errors import ModelError
 from .models import resolve
+
+log = logging.getLogger(__name__)
+_LOAD_LOCK = threading.Lock()  # llama-cpp-python swaps fds 1/2 while it loads: never two loads at once
+_SENTINEL = "\x00RAG-USER\x00"
 
 
 class Generator(Protocol):
@@ -26,14 +37,17 @@ class LlamaGenerator:
     holds a lock for the whole generation: concurrent callers wait their turn instead of corrupting state."""
 
     def __init__(self, model: str, n_ctx: int = 2048, n_threads: int | None = None, temperature: float = 0.0,
-                 seed: int = 0):
+                 seed: int = 0, reuse_prefix: bool = True):
         self.name = model
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.temperature = temperature
         self.seed = seed
+        self.reuse_prefix = reuse_prefix  # False: evaluate every prompt from scratch (the bench's baseline)
         self.lock = threading.Lock()
         self._llm = None
+        self._format = None
+        self._prefixes: dict[str, object] = {}  # system prompt -> saved KV state of the prompt's fixed start
         self._load_lock = threading.Lock()
 
     @property
@@ -48,11 +62,12 @@ class LlamaGenerator:
             from llama_cpp import Llama
         except ImportError as e:
             raise ModelError("llama-cpp-python is not installed: run scripts/setup (it builds it for this CPU)") from e
+        _silence_llama_log()
         where = resolve(self.name)
         kwargs = dict(n_ctx=self.n_ctx, n_threads=self.n_threads, n_threads_batch=self.n_threads, seed=self.seed,
                       verbose=False)
         try:
-            with _quiet():
+            with _LOAD_LOCK:
                 if isinstance(where, Path):
                     return Llama(model_path=str(where), **kwargs)
                 return Llama.from_pretrained(repo_id=where[0], filename=where[1], **kwargs)
@@ -62,31 +77,87 @@ class LlamaGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def render(self, messages: list[dict]) -> tuple[list[int], list[str]]:
+        """The prompt tokens the model's own chat template makes of `messages`, and its stop strings."""
+        result = self._formatter()(messages=messages)
+        tokens = self.llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        return tokens, stop
+
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
         with self.lock:
-            self.llm.reset()  # same prompt, same answer: no state carried over from the previous call
-            chunks = self.llm.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=self.temperature, top_k=1, seed=self.seed,
-                stream=True,
-            )
-            for chunk in chunks:
-                piece = chunk["choices"][0]["delta"].get("content")
-                if piece:
-                    yield piece
+            llm = self.llm
+            tokens, stop = self.render(messages)
+            if len(tokens) + max_tokens > self.n_ctx:
+                raise ModelError(f"the prompt ({len(tokens)} tokens) and answer ({max_tokens}) do not fit the "
+                                 f"model's context of {self.n_ctx} tokens: ask a shorter question or lower k")
+            if self.reuse_prefix:
+                llm.load_state(self._prefix_state(messages))  # same start state for every question
+            else:
+                llm.reset()
+            try:
+                chunks = llm.create_completion(
+                    prompt=tokens, max_tokens=max_tokens, temperature=self.temperature, top_k=1, top_p=0.95,
+                    min_p=0.05, repeat_penalty=1.0, seed=self.seed, stop=stop, stream=True,
+                )
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["text"]
+                    if piece:
+                        yield piece
+            except ValueError as e:  # llama-cpp-python reports a context overflow as ValueError
+                raise ModelError(f"the model could not read the prompt: {e}") from e
+
+    def _prefix_state(self, messages: list[dict]):
+        """The saved KV state after the prompt's fixed start: template + system prompt + the user turn's
+        opening. Evaluated once per system prompt."""
+        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+        if system not in self._prefixes:
+            probe = [m for m in messages if m["role"] == "system"] + [{"role": "user", "content": _SENTINEL}]
+            result = self._formatter()(messages=probe)
+            head = result.prompt[:result.prompt.index(_SENTINEL)]
+            tokens = self.llm.tokenize(head.encode("utf-8"), add_bos=not result.added_special, special=True)
+            self.llm.reset()
+            self.llm.eval(tokens)
+            self._prefixes[system] = self.llm.save_state()
+        return self._prefixes[system]
+
+    def _formatter(self):
+        """The chat formatter llama-cpp-python would use for this model (its GGUF template, or a named format)."""
+        if self._format is None:
+            from llama_cpp import llama_chat_format as fmt
+
+            llm = self.llm
+            template = llm.metadata.get("tokenizer.chat_template")
+            if template:
+                def token(i: int) -> str:
+                    return llm._model.token_get_text(i) if i >= 0 else ""
+
+                self._format = fmt.Jinja2ChatFormatter(template=template, eos_token=token(llm.token_eos()),
+                                                       bos_token=token(llm.token_bos()),
+                                                       stop_token_ids=[llm.token_eos()])
+            else:
+                name = (llm.chat_format or "llama-2").replace("-", "_")
+                format_fn = getattr(fmt, f"format_{name}", None)
+                if format_fn is None:
+                    raise ModelError(f"model {self.name!r} has no chat template llama-cpp-python can render")
+                self._format = format_fn
+        return self._format
 
 
-@contextlib.contextmanager
-def _quiet():
-    """llama.cpp prints its load log on fd 2 even with verbose=False in some builds; keep the CLI clean."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
+_log_callback = None
+
+
+def _silence_llama_log() -> None:
+    """Route llama.cpp's own log to Python logging (debug) instead of fd 2, once per process: unlike
+    swapping file descriptors, this cannot leave stderr pointing at /dev/null when two threads load models."""
+    global _log_callback
+    if _log_callback is not None:
         return
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def callback(level, text, user_data):
+        log.debug("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
+
+    _log_callback = callback  # keep a reference: ctypes does not, and a freed callback crashes
+    llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))

@@ -1,20 +1,38 @@
-"""The one place the stages are wired: question -> search -> prompt -> generate -> cite -> Answer."""
+"""The one place the stages are wired: question -> search -> prompt -> generate -> cite -> Answer.
+
+    standalone question -> hits
+      'What did X say (about Y)?' with X a quoted speaker -> X's statements, quoted verbatim
+      a refusal decided before the model (rag.refusal) -> Answer(reason=...)
+      compact passages -> prompt -> model -> every sentence checked (rag.cite)
+      the model refused although one sentence strongly matches -> one narrower second pass
+"""
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import replace
-from typing import Iterator
+from typing import Callable, Iterator
 
-from . import cite, store
+import numpy as np
+
+from . import attribution, cite, refusal, store
+from .chunk import split_sentences
 from .config import Config, threads
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError
 from .followup import standalone
 from .generate import Generator, LlamaGenerator
-from .prompt import REFUSAL, build_messages
+from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
+from .refusal import REFUSAL
 from .retrieve import search
+from .terms import content
 from .types import Answer, Chunk, Hit
+
+# 0.55: a sentence this close to the question (cosine) earns a second pass when the model refused.
+# Dev split: false refusals 5 -> 2 with no unanswerable question answered.
+RECOVER_SIMILARITY = 0.55
+QUERY_CACHE = 256  # query vectors kept (a repeated question skips the embedding model)
 
 
 class Pipeline:
@@ -28,6 +46,7 @@ class Pipeline:
         self._index = index
         self._lock = threading.RLock()
         self._siblings: dict[str, Pipeline] = {}
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.build_report: store.BuildReport | None = None
 
     @property
@@ -44,7 +63,8 @@ class Pipeline:
         with self._lock:
             if self._generator is None:
                 c = self.config
-                self._generator = LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed)
+                self._generator = LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed,
+                                                 reuse_prefix=c.reuse_prefix)
             return self._generator
 
     def warm(self) -> None:
@@ -71,8 +91,22 @@ class Pipeline:
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         question = self._check(question)
         c = self.config
-        vector = self.embedder.embed([question])[0] if c.retrieval != "bm25" else None
+        vector = self.query_vector(question) if c.retrieval != "bm25" else None
         return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k)
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding, from a small cache when the same question comes again."""
+        with self._lock:
+            if question in self._vectors:
+                self._vectors.move_to_end(question)
+                return self._vectors[question]
+        one = getattr(self.embedder, "embed_query", None)
+        vector = one(question) if one else self.embedder.embed([question])[0]
+        with self._lock:
+            self._vectors[question] = vector
+            while len(self._vectors) > QUERY_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def ask(self, question: str, history: list[dict] | None = None, k: int | None = None) -> Answer:
         *_, answer = self.stream(question, history, k)
@@ -83,18 +117,40 @@ class Pipeline:
         t0 = time.perf_counter()
         searched = self.standalone(question, history)
         hits = self.search(searched, k)
+        embed = _memo(self.embedder.embed)
         timings = {"retrieve": time.perf_counter() - t0}
-        done = lambda **kw: Answer(question=question, searched=searched, model=self.config.llm,  # noqa: E731
-                                   timings={**timings, "total": time.perf_counter() - t0}, **kw)
-        best = max((h.similarity for h in hits), default=0.0)
-        if not hits or (self.config.retrieval != "bm25" and best < self.config.min_similarity) \
-                or cite.off_topic(searched, hits, self.index.bm25.vocab):
+
+        def done(**kw) -> Answer:
+            timings["total"] = time.perf_counter() - t0
+            if kw.get("refused"):
+                kw["text"] = REFUSAL
+            return Answer(question=question, searched=searched, model=self.config.llm, timings=timings, **kw)
+
+        reason, note = refusal.before_generation(searched, hits, self.index.bm25.vocab)
+        if reason:
             yield REFUSAL
-            yield done(text=REFUSAL, refused=True, hits=hits)
+            yield done(refused=True, reason=reason, note=note, hits=hits)
+            return
+        request = attribution.parse(searched)
+        found = self._statements(request, hits, history, embed) if request else None
+        if found is not None:  # 'What did X say?' and X is quoted in the articles: X's own words
+            if not found:
+                about = f" about {request.topic}" if request.topic else ""
+                note = f"The articles quote {request.who}, but nothing{' new' if request.more else ''}{about}."
+                yield REFUSAL
+                yield done(refused=True, reason="nothing_relevant", note=note, hits=hits)
+                return
+            text, shown = attribution.compose(found)
+            checked = cite.check(text, shown)
+            yield checked.text
+            yield done(text=checked.text, citations=checked.citations, refused=checked.refused,
+                       reason=checked.reason, hits=shown)
             return
         gen = self.generator
-        messages, shown, prompt_tokens = build_messages(searched, hits, gen.count_tokens,
-                                                        gen.n_ctx - self.config.max_tokens)
+        budget = gen.n_ctx - self.config.max_tokens
+        scores = self._sentence_scores(searched, hits, embed)
+        focus = [_top(s, self.config.compact_sentences) for s in scores] if self.config.compact_sentences else None
+        messages, shown, prompt_tokens = build_messages(searched, hits, gen.count_tokens, budget, focus)
         pieces: list[str] = []
         t_gen = time.perf_counter()
         for piece in gen.stream(messages, self.config.max_tokens):
@@ -103,11 +159,93 @@ class Pipeline:
             pieces.append(piece)
             yield piece
         timings["generate"] = time.perf_counter() - t_gen
-        checked = cite.check("".join(pieces), shown)
-        if not checked.refused and cite.off_subject(searched, [shown[c.n - 1] for c in checked.citations]):
-            checked = cite.Checked(REFUSAL, [], True)
-        yield done(text=checked.text, citations=checked.citations, refused=checked.refused, hits=shown,
-                   prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
+        checked = self._verify("".join(pieces), searched, shown, embed)
+        differ = cite.conflicting(searched, checked, shown, scores)
+        if differ:  # other articles give another figure: say so, citing them
+            quotes = "; ".join(f"“{shown[n - 1].chunk.text[s:e]}” [{n}]" for n, (s, e) in differ)
+            checked = cite.check(f"{checked.text}\nThe articles differ: {quotes}", shown, embed)
+        if checked.refused:  # a sentence that strongly matches the question earns one narrower pass
+            retried = self._retry(searched, shown, scores, embed, budget)
+            if retried is not None:
+                checked, shown, tokens = retried
+                prompt_tokens += tokens
+                timings["generate"] = time.perf_counter() - t_gen
+        yield done(text=checked.text, citations=checked.citations, refused=checked.refused, reason=checked.reason,
+                   hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
+
+    def _verify(self, text: str, question: str, shown: list[Hit], embed) -> cite.Checked:
+        """Check every sentence against the passages; an answer whose cited passages lack what the question
+        pins down (a name, number, month or weekday) answers something else."""
+        checked = cite.check(text, shown, embed, question)
+        if not checked.refused:
+            cited = {c.n for c in checked.citations}
+            same_article = [h for h in shown if any(h.chunk.doc_id == shown[n - 1].chunk.doc_id for n in cited)]
+            if refusal.missing_constraints(question, same_article):
+                return cite.Checked(REFUSAL, [], True, "nothing_relevant", [text])
+        return checked
+
+    def _retry(self, question: str, shown: list[Hit], scores: list[list[tuple[tuple[int, int], float]]], embed,
+               budget: int) -> tuple[cite.Checked, list[Hit], int] | None:
+        """The model refused. If one passage sentence is very close to the question and holds what the
+        question pins down, the model judges that sentence alone; if it says the sentence answers, it answers
+        from it, and when that answer does not check out the sentence itself is quoted."""
+        best = max(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), default=None)
+        if best is None or best[0] < RECOVER_SIMILARITY:
+            return None
+        _, i, span = best
+        hit = shown[i]
+        if refusal.missing_constraints(question, [hit]):
+            return None
+        gen, count = self.generator, self.generator.count_tokens
+        messages, one, tokens = build_messages(question, [hit], count, budget, [[span]], system=SYSTEM_JUDGE)
+        verdict = "".join(gen.stream(messages, 3)).strip().lower()
+        if not verdict.startswith("yes"):
+            return None
+        spans = split_sentences(hit.chunk.text)
+        j = spans.index(span)
+        near = spans[max(0, j - 1):j + 2]  # the sentence with its neighbours, for "he" and "it"
+        messages, one, more = build_messages(question, [hit], count, budget, [near], system=SYSTEM_RETRY)
+        checked = self._verify("".join(gen.stream(messages, self.config.max_tokens)), question, one, embed)
+        if checked.refused:  # quote the sentence the model judged to answer, marked as a quote
+            quote = hit.chunk.text[span[0]:span[1]]
+            checked = cite.check(f"The articles say: “{quote}” [1]", one)
+        return checked, one, tokens + more
+
+    def _sentence_scores(self, question: str, hits: list[Hit], embed) -> list[list[tuple[tuple[int, int], float]]]:
+        """For each hit, its sentences' relevance to the question: cosine, plus half the share of the
+        question's content words the sentence holds."""
+        spans = [split_sentences(h.chunk.text) for h in hits]
+        texts = [h.chunk.text[s:e] for h, ss in zip(hits, spans) for s, e in ss]
+        if not texts:
+            return [[] for _ in hits]
+        vectors = embed([question] + texts)
+        cos = vectors[1:] @ vectors[0]
+        words = content(question)
+        out, k = [], 0
+        for h, ss in zip(hits, spans):
+            row = []
+            for s, e in ss:
+                lexical = len(words & content(h.chunk.text[s:e])) / len(words) if words else 0.0
+                row.append(((s, e), float(cos[k]) + 0.5 * lexical))
+                k += 1
+            out.append(row)
+        return out
+
+    def _statements(self, request: attribution.Request, hits: list[Hit], history, embed
+                    ) -> list[attribution.Statement] | None:
+        """X's statements (None when the articles quote nobody of that name: the model answers instead)."""
+        rows = [row for row, _ in self.index.search_bm25(request.who, 200)]
+        candidates = [self.index.chunks[r] for r in rows] + [h.chunk for h in hits]
+        candidates = [c for c in dict.fromkeys(candidates) if any(attribution.same_person(request.who, s)
+                                                                  for _, _, s in c.said)]
+        if not candidates:
+            return None
+        found = attribution.statements(request, candidates)
+        if request.more:
+            found = attribution.already_quoted(found, history)
+        if request.topic:
+            found = attribution.relevant(request.topic, found, embed)
+        return found
 
     def reindex(self, progress: bool = False) -> store.BuildReport:
         """Build or update the index now, even if the user named it (`rag index`)."""
@@ -125,3 +263,23 @@ class Pipeline:
             raise QuestionError(f"the question is too long ({len(question):,} characters; the limit is "
                                 f"{self.config.max_question_chars:,})")
         return " ".join(question.split())
+
+
+def _memo(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.ndarray]:
+    """Embed each distinct text once per question (the sentences scored for the prompt are scored again
+    when the answer is checked)."""
+    cache: dict[str, np.ndarray] = {}
+
+    def embed_once(texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in cache]
+        if todo:
+            cache.update(zip(todo, embed(todo)))
+        return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    return embed_once
+
+
+def _top(scored: list[tuple[tuple[int, int], float]], n: int) -> list[tuple[int, int]]:
+    """The n best sentence spans of a passage: ([((0, 9), 0.2), ((10, 30), 0.7), ((31, 40), 0.5)], 2)
+    -> [(10, 30), (31, 40)]"""
+    return [span for span, _ in sorted(scored, key=lambda x: -x[1])[:n]]

@@ -22,7 +22,8 @@ from .bm25 import BM25
 from .errors import StoreError
 from .types import Chunk
 
-FORMAT = 3  # bump when the on-disk layout or the cleaning/chunking rules change (3: trafilatura HTML, encodings)
+# 3: chunks record who said each sentence; 4: HTML by trafilatura, any text encoding
+FORMAT = 4  # bump when the on-disk layout or the cleaning/chunking rules change
 LOCK_TIMEOUT = 600.0  # seconds to wait for another build of the same index before giving up with a StoreError
 
 
@@ -90,7 +91,7 @@ def _read(index_dir: Path, manifest: dict) -> Index:
         import faiss
 
         with open(folder / "chunks.jsonl", encoding="utf-8") as f:
-            chunks = [Chunk(**{**row, "speakers": tuple(row.get("speakers", ()))}) for row in map(json.loads, f)]
+            chunks = [Chunk(**row) for row in map(json.loads, f)]
         dense = faiss.read_index(str(folder / "dense.faiss"))
         bm25 = BM25.load(folder)
     except Exception as e:  # any unreadable part means the whole index is unusable

@@ -5,6 +5,7 @@ All are frozen dataclasses, so `dataclasses.asdict(answer)` is the JSON form of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Chunk:
     publisher: str = ""
     date: str = ""
     speakers: tuple[str, ...] = ()  # people quoted in this chunk (speaker-aware retrieval)
+    said: tuple[tuple[int, int, str], ...] = ()  # (start, end, speaker) of each attributed sentence in text
+
+    def __post_init__(self):  # rows read back from JSON hold lists: keep the dataclass hashable
+        object.__setattr__(self, "speakers", tuple(self.speakers))
+        object.__setattr__(self, "said", tuple(tuple(x) for x in self.said))
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,10 @@ class Citation:
     score: float = 0.0  # retrieval score of the cited hit
 
 
+# Why an answer is a refusal (rag.refusal decides; "" when the question was answered).
+Reason = Literal["", "no_passages", "not_in_corpus", "nothing_relevant", "model_refused", "nothing_verifiable"]
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -71,3 +81,5 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model: str = ""
+    reason: Reason = ""  # why it was refused; rag.refusal.explain(reason) says it in words
+    note: str = ""  # a sentence for the reader beside the answer, e.g. which name the articles never mention

@@ -66,7 +66,7 @@ def corpus_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def config(tmp_path, corpus_dir) -> Config:
-    return replace(Config(), corpus_dir=corpus_dir, index_dir=tmp_path / "index", min_similarity=0.0)
+    return replace(Config(), corpus_dir=corpus_dir, index_dir=tmp_path / "index")
 
 
 @pytest.fixture

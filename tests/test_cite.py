@@ -1,10 +1,11 @@
 """rag/cite.py: markers checked against the passages shown, exact quotes, refusal rules."""
 import re
 
+import numpy as np
 import pytest
 
-from rag.cite import check, is_refusal, off_subject, off_topic, support, uncovered_terms
-from rag.prompt import REFUSAL
+from rag.cite import agrees, check, overlap, support, tidy
+from rag.refusal import REFUSAL, is_refusal
 from rag.types import Chunk, Hit
 
 EXPORTS = "Trade boomed after the war began. China’s exports to Russia hit a record in April, jumping 153%."
@@ -164,10 +165,9 @@ def test_a_marker_written_straight_after_the_period_moves_before_it():
 
 
 def test_a_marker_written_after_the_period_and_a_space_is_kept():
-    # support 0.4: enough to keep a marker the model wrote, not enough to add one it did not
-    checked = check("Kirby spoke to reporters about many things. [2]", HITS)
+    checked = check("Kirby told reporters about it on Monday. [2]", HITS)
     assert not checked.refused
-    assert checked.text == "Kirby spoke to reporters about many things [2]."
+    assert checked.text == "Kirby told reporters about it on Monday [2]."
 
 
 # support()
@@ -176,6 +176,7 @@ def test_a_marker_written_after_the_period_and_a_space_is_kept():
 @pytest.mark.parametrize("claim, passage, expected", [
     ("Exports jumped 153%", "Trade boomed. Exports jumped 153% in April.", (1.0, (14, 43))),
     ("Exports jumped", "Trade boomed. Exports fell.", (0.5, (14, 27))),
+    ("Exports jumped 53%", "Trade boomed. Exports jumped 153% in April.", (0.0, (0, 0))),  # numbers disagree
     ("Bananas", "Trade boomed. Exports fell.", (0.0, (0, 0))),
     ("", "Trade boomed.", (0.0, (0, 0))),
     ("Kirby said “Trade boomed in April”", "Prices rose. Trade boomed in April, Mr. Li said.", (1.0, (13, 48))),
@@ -222,53 +223,6 @@ def test_is_refusal_singular(text):
     assert is_refusal(text)
 
 
-# uncovered_terms(), off_topic(), off_subject()
-
-WORLD = [hit(1, "Xi and Putin discussed the world order in Moscow."),
-         hit(2, "Kirby said the two countries have grown closer.", title="Kirby on China and Russia")]
-VOCAB = {"xi", "putin", "discussed", "world", "order", "moscow", "kirby", "two", "countrie", "grown", "closer",
-         "china", "russia", "taiwan", "export", "april"}
-
-
-def test_uncovered_terms():
-    assert uncovered_terms("Who won the 2022 FIFA World Cup?", WORLD) == ["won", "2022", "fifa", "cup"]
-    assert uncovered_terms("What did Kirby say about Putin?", WORLD) == []
-    assert uncovered_terms("What did Kirby say about Russia?", WORLD) == []  # found in the title
-    assert uncovered_terms("What else happened, according to the article?", WORLD) == []  # generic words only
-
-
-def test_off_topic_when_a_name_is_absent_from_the_whole_corpus():
-    assert off_topic("What did Kirby say about North Korea?", WORLD, VOCAB)
-    assert off_topic("Who won the 2022 FIFA World Cup?", WORLD, VOCAB)
-
-
-def test_off_topic_when_most_topic_words_are_missing_from_the_passages():
-    # every word is in the corpus vocabulary, but the shown passages miss most of them
-    assert off_topic("How much did exports grow in April?", WORLD, VOCAB | {"grow"})
-
-
-def test_a_normal_question_is_on_topic():
-    assert not off_topic("What did Kirby say about Putin?", WORLD, VOCAB)
-    assert not off_topic("What did Xi and Putin discuss in Moscow?", WORLD, VOCAB)
-    assert not off_topic("What else happened?", WORLD, VOCAB)  # nothing topical to check
-
-
-def test_off_topic_reads_the_vocabulary_it_is_given():
-    # Taiwan is not in these passages but is in the corpus: the name rule does not fire, the share rule decides
-    question = "What did Kirby say about Taiwan and Putin?"
-    assert not off_topic(question, WORLD, VOCAB)
-    assert off_topic(question, WORLD, VOCAB - {"taiwan"})
-
-
-def test_off_subject():
-    question = "What did Hart say about Taiwan?"
-    hart = hit(1, "“Xi Jinping wants to show the world that he’s a statesman,” said Brian Hart.")
-    assert off_subject(question, [hart])
-    assert not off_subject(question, [hart, hit(2, "Hart said Beijing claims Taiwan.")])
-    assert not off_subject("What did Hart say?", [hart])  # no 'about': nothing to be off
-    assert not off_subject(question, [])
-
-
 def test_a_compound_sentence_cites_the_passage_for_each_part():
     burgeoning = ("“This is a relationship that has been burgeoning of late,” National Security Council "
                   "coordinator John Kirby told reporters on Monday.")
@@ -286,3 +240,86 @@ def test_a_passage_adding_one_word_is_not_cited():
     hits = [hit(1, "Kirby said ties are burgeoning between the two countries."), hit(2, "Kirby spoke on Monday.")]
     checked = check("Kirby said ties are burgeoning between the two countries on Monday [1].", hits)
     assert [c.n for c in checked.citations] == [1]
+
+
+# what the checker must stop (issue 7): unsupported sentences, wrong numbers, flipped negations
+
+
+def test_a_sentence_whose_marker_is_dropped_is_removed_not_kept_unmarked():
+    checked = check("Bananas are yellow [2]. China’s exports to Russia jumped 153% [1].", HITS)
+    assert "Bananas" not in checked.text
+    assert checked.text == "China’s exports to Russia jumped 153% [1]."
+    assert checked.dropped == ["Bananas are yellow."]
+
+
+def test_a_wrong_number_is_not_supported():
+    checked = check("China’s exports to Russia fell 53% in April [1].", HITS)
+    assert checked.refused and checked.reason == "nothing_verifiable"
+
+
+def test_a_flipped_negation_is_not_supported():
+    checked = check("These two countries have not grown closer [2].", HITS)
+    assert checked.refused and checked.citations == []
+
+
+def test_every_sentence_left_carries_a_verified_marker():
+    text = ("China’s exports to Russia hit a record in April [1]. Nobody knows why. Kirby said the two countries "
+            "have grown closer [2]. The moon is made of cheese [3].")
+    checked = check(text, HITS)
+    for sentence in re.split(r"(?<=[.!?])\s+", checked.text):
+        assert re.search(r"\[\d+\]", sentence), sentence
+    assert "cheese" not in checked.text and "Nobody" not in checked.text
+
+
+def test_an_alias_counts_as_support():
+    hits = [hit(1, "The U.S. is concerned that Beijing could provide Russia with lethal aid.")]
+    checked = check("The United States is concerned that Beijing could provide Russia with lethal aid [1].", hits)
+    assert not checked.refused and [c.n for c in checked.citations] == [1]
+    assert overlap("United States concerned", "The U.S. is concerned.") == 1.0
+
+
+def test_a_paraphrase_counts_when_the_embedding_model_says_it_means_the_same():
+    hits = [hit(1, "Beijing could provide Russia with lethal aid, officials fear.")]
+    claim = "Officials worry China might hand weapons to Moscow [1]."
+    assert check(claim, hits).refused  # few shared words: no support without meaning
+
+    def embed(texts):  # a model that finds the claim and the passage sentence alike
+        return np.array([[1.0, 0.0] if "worry" in t or "fear" in t else [0.0, 1.0] for t in texts])
+
+    assert not check(claim, hits, embed).refused
+
+
+def test_a_sentence_that_only_restates_the_question_says_nothing():
+    hits = [hit(1, "Xi and Putin, who have met about 40 times since 2010, called each other “dear friend”.")]
+    question = "What did Xi and Putin call each other?"
+    assert check("Xi and Putin called each other [1].", hits, question=question).refused
+    assert not check("They called each other “dear friend” [1].", hits, question=question).refused
+
+
+@pytest.mark.parametrize("claim, sentence, expected", [
+    ("Exports jumped 153%", "Exports hit a record, jumping 153%.", True),
+    ("Exports fell 53%", "Exports jumped 153%.", False),
+    ("The talks lasted four hours", "They talked for more than four hours.", True),
+    ("They have not grown closer", "They have grown closer.", False),
+    ("They did not meet", "They never met.", True),
+])
+def test_agrees(claim, sentence, expected):
+    assert agrees(claim, sentence) is expected
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("According to passage [1], Xi left [1].", "Xi left [1]."),
+    ("According to the passages, Xi left [1].", "Xi left [1]."),
+    ("According to, Xi left [1].", "Xi left [1]."),
+    ("U. S. officials said so [1].", "U.S. officials said so [1]."),
+    ("According to Kirby, ties grew [1].", "According to Kirby, ties grew [1]."),  # a real attribution stays
+])
+def test_tidy(raw, clean):
+    assert tidy(raw) == clean
+
+
+def test_a_list_answer_keeps_its_lines():
+    text = "- China’s exports to Russia jumped 153% [1].\n- Kirby said the two countries have grown closer [2]."
+    checked = check(text, HITS)
+    assert checked.text.split("\n") == ["- China’s exports to Russia jumped 153% [1].",
+                                         "- Kirby said the two countries have grown closer [2]."]

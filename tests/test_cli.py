@@ -13,7 +13,7 @@ from rag import store
 from rag.cli import main
 from rag.prompt import REFUSAL
 
-KIRBY_Q = "What did Kirby say?"
+KIRBY_Q = "How did Kirby describe the two countries?"
 KIRBY_REPLY = "Kirby said these two countries have grown closer [1]."
 
 

@@ -6,9 +6,9 @@ import pytest
 from conftest import HashEmbedder, ScriptedGenerator
 
 from rag import Answer, Pipeline, QuestionError
-from rag.prompt import REFUSAL, TEMPLATE_OVERHEAD
+from rag.prompt import REFUSAL, TEMPLATE_OVERHEAD, defuse
 
-KIRBY_Q = "What did Kirby say?"
+KIRBY_Q = "How did Kirby describe the two countries?"
 # The first hit for KIRBY_Q (hash embedder) holds this sentence.
 KIRBY_REPLY = "Kirby said these two countries have grown closer [1]."
 EXPORTS_Q = "How much did China export to Russia in April?"
@@ -52,8 +52,8 @@ def test_hits_are_the_passages_shown_to_the_model(make_pipeline, config):
     user = user_prompt(p.generator)
     assert 0 < len(answer.hits) <= config.k
     for n, h in enumerate(answer.hits, 1):
-        assert f"[{n}] {h.chunk.text}" in user
-    assert f"[{len(answer.hits) + 1}] " not in user
+        assert f"<passage id=\"{n}\">\n{defuse(h.chunk.text)}\n</passage>" in user
+    assert f"<passage id=\"{len(answer.hits) + 1}\">" not in user
     assert user.endswith(f"Question: {KIRBY_Q}")
 
 
@@ -77,8 +77,8 @@ def test_a_follow_up_is_rewritten_before_search_and_prompt(make_pipeline):
     p = make_pipeline(KIRBY_REPLY, KIRBY_REPLY)
     first = p.ask(KIRBY_Q)
     history = [{"role": "user", "content": KIRBY_Q}, {"role": "assistant", "content": first.text}]
-    answer = p.ask("What else did he say?", history)
-    assert answer.question == "What else did he say?"
+    answer = p.ask("How did he describe them?", history)
+    assert answer.question == "How did he describe them?"
     assert "Kirby" in answer.searched and answer.searched != answer.question
     assert answer.searched in user_prompt(p.generator)
     assert user_prompt(p.generator).endswith(f"Question: {answer.searched}")
@@ -98,30 +98,102 @@ def test_an_off_topic_question_is_refused_without_calling_the_generator(make_pip
     assert "generate" not in answer.timings
 
 
-HART_Q = "What did Brian Hart say about Taiwan?"  # hit [1] is Hart's quote, which never mentions Taiwan
+HART_Q = "What did Brian Hart say about Taiwan?"  # Hart is quoted, but never on Taiwan
 
 
-def test_an_answer_about_the_person_but_not_the_subject_is_refused(make_pipeline):
+def test_what_a_person_said_is_gathered_from_every_article_and_quoted_verbatim(make_pipeline):
+    p = make_pipeline("The model must not be asked [1].")
+    answer = p.ask("What did Kirby say?")
+    assert p.generator.prompts == []  # X's own words, quoted: nothing for the model to paraphrase
+    assert not answer.refused and answer.reason == ""
+    lines = answer.text.split("\n")
+    assert len(lines) >= 3 and all(line.startswith("- John Kirby: ") for line in lines)
+    for phrase in ("burgeoning", "chafe and bristle", "lifeline", "revitalizing"):
+        assert phrase in answer.text
+    assert all(re.search(r"\[\d+\][.”]?$", line) for line in lines)
+    assert_exact_quotes(answer)
+    assert {c.quote for c in answer.citations} <= {line.split(": ", 1)[1].rsplit(" [", 1)[0] + "."
+                                                   for line in lines} | {c.quote for c in answer.citations}
+
+
+def test_what_else_leaves_out_what_the_chat_already_quoted(make_pipeline):
+    p = make_pipeline()
+    first = p.ask("What did Kirby say?")
+    history = [{"role": "user", "content": "What did Kirby say?"}, {"role": "assistant", "content": first.text}]
+    again = p.ask("What else did he say?", history)
+    assert again.searched == "What else did Kirby say?"
+    assert again.refused and again.reason == "nothing_relevant"  # all four statements were already quoted
+    partial = [{"role": "user", "content": "What did Kirby say?"},
+               {"role": "assistant", "content": first.text.split("\n")[0]}]
+    more = p.ask("What else did he say?", partial)
+    assert not more.refused and "burgeoning" not in more.text and "lifeline" in more.text
+
+
+def test_what_a_person_said_about_a_topic_they_never_spoke_of_is_refused_with_the_reason(make_pipeline):
     p = make_pipeline("Hart said Xi Jinping wants to show the world that he’s a statesman [1].")
     answer = p.ask(HART_Q)
-    assert "Brian Hart" in answer.hits[0].chunk.text and "Taiwan" not in answer.hits[0].chunk.text
-    assert len(p.generator.prompts) == 1  # on topic enough to ask the model
     assert answer.refused and answer.text == REFUSAL and answer.citations == []
+    assert answer.reason == "nothing_relevant" and "Brian Hart" in answer.note and "Taiwan" in answer.note
+    assert p.generator.prompts == []
 
 
-def test_an_answer_citing_a_passage_on_the_subject_is_kept(make_pipeline):
-    p = make_pipeline("Beijing has territorial claims over Taiwan [3].")
-    answer = p.ask(HART_Q)
-    assert not answer.refused
-    assert all("Taiwan" in c.quote for c in answer.citations)
+def test_an_answer_whose_passages_lack_what_the_question_pins_down_is_refused(make_pipeline):
+    # the model answers February from the April passage: the cited passages never say February
+    p = make_pipeline(EXPORTS_REPLY)
+    answer = p.ask("How much did China export to Russia in February?")
+    assert len(p.generator.prompts) >= 1
+    assert answer.refused and answer.reason == "nothing_relevant"
+
+
+def test_the_models_refusal_is_passed_on_with_its_reason(make_pipeline):
+    p = make_pipeline("The articles don't say.", "no")  # the judge of the second pass says no
+    answer = p.ask(KIRBY_Q)
+    assert answer.refused and answer.text == REFUSAL and answer.citations == []
+    assert answer.reason == "model_refused"
+    assert 1 <= len(p.generator.prompts) <= 2
+
+
+def test_a_refusal_next_to_a_sentence_that_answers_gets_a_second_narrower_pass(make_pipeline):
+    p = make_pipeline("The articles don't say.", "Yes", "China’s exports to Russia jumped 153% in April [1].")
+    answer = p.ask("How much did China’s exports to Russia grow in April?")
+    assert len(p.generator.prompts) == 3
+    judge, retry = p.generator.prompts[1], p.generator.prompts[2]
+    assert "yes" in judge[0]["content"].lower() and user_prompt(p.generator, 1).count("<passage") == 1
+    assert not answer.refused and "153%" in answer.citations[0].quote
     assert_exact_quotes(answer)
 
 
-def test_the_models_refusal_is_passed_on(make_pipeline):
-    p = make_pipeline("The articles don't say.")
-    answer = p.ask(KIRBY_Q)
-    assert answer.refused and answer.text == REFUSAL and answer.citations == []
-    assert len(p.generator.prompts) == 1
+def test_when_the_second_pass_answer_does_not_check_out_the_sentence_is_quoted(make_pipeline):
+    p = make_pipeline("The articles don't say.", "yes", "Bananas are yellow [1].")
+    answer = p.ask("How much did China’s exports to Russia grow in April?")
+    assert not answer.refused and answer.text.startswith("The articles say: “")
+    [c] = answer.citations
+    assert c.quote in answer.text and "153%" in c.quote
+    assert_exact_quotes(answer)
+
+
+def test_a_no_from_the_judge_keeps_the_refusal(make_pipeline):
+    p = make_pipeline("The articles don't say.", "No.")
+    answer = p.ask("How much did China’s exports to Russia grow in April?")
+    assert answer.refused and answer.reason == "model_refused" and len(p.generator.prompts) == 2
+
+
+def test_a_name_no_article_mentions_is_refused_before_the_model_with_a_note(make_pipeline):
+    p = make_pipeline("Argentina won [1].")
+    answer = p.ask("What did Kirby say about North Korea?")
+    assert answer.refused and answer.reason == "not_in_corpus" and "North Korea" in answer.note
+    assert p.generator.prompts == []
+
+
+@pytest.mark.parametrize("question", [
+    "What is the United States worried that Beijing could give Russia?",  # 'U.S.' in the articles
+    "Which country was Xi set to visit before meeting Putin at the SCO summit?",  # spelled out in the articles
+    "What position does John Kirby hold?",  # 'position' and 'hold' are in no passage
+])
+def test_aliases_and_plain_words_do_not_refuse_before_the_model(make_pipeline, question):
+    p = make_pipeline()
+    answer = p.ask(question)
+    assert len(p.generator.prompts) >= 1 and answer.reason != "not_in_corpus"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "x" * 100_000])
@@ -150,12 +222,14 @@ def test_the_limit_message_names_the_limit(make_pipeline):
 def test_the_index_is_built_once_and_reused(make_pipeline):
     emb = HashEmbedder()
     p = make_pipeline(KIRBY_REPLY, EXPORTS_REPLY, embedder=emb)
-    p.ask(KIRBY_Q)
     n_chunks = len(p.chunks())
-    assert emb.calls == n_chunks + 1  # every chunk once, then the question
+    assert emb.calls == n_chunks  # every chunk once
     index = p.index
+    p.search(KIRBY_Q)
+    assert emb.calls == n_chunks + 1  # then the question
+    p.search(KIRBY_Q)
+    assert emb.calls == n_chunks + 1  # a repeated question reuses its vector
     p.ask(EXPORTS_Q)
-    assert emb.calls == n_chunks + 2  # only the second question
     assert p.index is index
 
 
@@ -164,7 +238,7 @@ def test_a_second_pipeline_loads_the_index_from_disk(make_pipeline):
     emb = HashEmbedder()
     p = make_pipeline(KIRBY_REPLY, embedder=emb)
     assert not p.ask(KIRBY_Q).refused
-    assert emb.calls == 1 and p.build_report.rebuilt is False
+    assert emb.calls >= 1 and p.build_report.rebuilt is False and emb.calls < len(p.chunks())
 
 
 def test_with_model_shares_the_index_and_embedder(make_pipeline, config):
@@ -189,31 +263,15 @@ def test_chunks(make_pipeline, corpus_dir):
     assert p.chunks()  # a copy: the caller cannot empty the index
 
 
-def test_min_similarity_refuses_without_generating(make_pipeline):
-    p = make_pipeline(EXPORTS_REPLY, min_similarity=0.99)
-    answer = p.ask(EXPORTS_Q)
-    assert answer.refused and answer.text == REFUSAL
-    assert p.generator.prompts == []
-    assert answer.hits and max(h.similarity for h in answer.hits) < 0.99
-
-
-def test_the_same_question_is_answered_below_the_threshold(make_pipeline):
-    answer = make_pipeline(EXPORTS_REPLY, min_similarity=0.2).ask(EXPORTS_Q)
-    assert not answer.refused  # the reply cited [1]; the check moves the marker to the passage with 153%
-    [c] = answer.citations
-    assert c.quote.startswith("China’s exports to Russia hit a record in April, jumping 153%")
-
-
 def test_bm25_retrieval_needs_no_query_embedding(make_pipeline):
     emb = HashEmbedder()
-    # min_similarity is a cosine: it cannot apply to keyword search, so it must not refuse here
-    p = make_pipeline(EXPORTS_REPLY, embedder=emb, retrieval="bm25", min_similarity=0.25)
+    p = make_pipeline(EXPORTS_REPLY, embedder=emb, retrieval="bm25")
     _ = p.index
     built = emb.calls
     hits = p.search(EXPORTS_Q)
     assert hits and all(h.dense_rank is None and h.bm25_rank for h in hits)
-    answer = p.ask(EXPORTS_Q)
     assert emb.calls == built
+    answer = p.ask(EXPORTS_Q)
     assert not answer.refused and "153%" in answer.citations[0].quote
     assert_exact_quotes(answer)
 
@@ -224,7 +282,7 @@ def test_search(make_pipeline, config):
     assert len(hits) == config.k
     assert any("Kirby" in h.chunk.text for h in hits)
     assert len(p.search(KIRBY_Q, k=2)) == 2
-    assert p.search("  What did   Kirby say?  ") == hits  # whitespace does not change the search
+    assert p.search("  " + KIRBY_Q.replace(" ", "   ") + "  ") == hits  # whitespace does not change the search
 
 
 @pytest.mark.parametrize("n_ctx, max_tokens", [(420, 100), (600, 200), (330, 60)])
@@ -237,5 +295,5 @@ def test_the_prompt_fits_the_context_minus_the_answer(config, n_ctx, max_tokens)
     sent = sum(gen.count_tokens(m["content"]) for m in messages) + TEMPLATE_OVERHEAD
     assert sent <= answer.prompt_tokens <= budget
     assert len(answer.hits) < 6  # passages were dropped to fit
-    assert len(re.findall(r"^\[\d+\] ", messages[1]["content"], re.M)) == len(answer.hits)
+    assert messages[1]["content"].count("<passage id=") == len(answer.hits)
     assert_exact_quotes(answer)

@@ -70,11 +70,11 @@ def test_index_from_another_embedding_model_is_refused_when_named(base, tmp_path
 
 
 def test_smollm2_answers_are_well_formed_and_deterministic(base):
-    first = base.ask("What did Kirby say?")
+    first = base.ask("How did Kirby describe the relationship between China and Russia?")
     assert_well_formed(first)
     assert first.model == "smollm2-135m" and first.prompt_tokens > 0
     assert {"retrieve", "first_token", "generate", "total"} <= first.timings.keys()
-    again = base.ask("What did Kirby say?")
+    again = base.ask("How did Kirby describe the relationship between China and Russia?")
     assert (again.text, again.citations) == (first.text, first.citations)
 
 
@@ -95,13 +95,14 @@ def qwen(base) -> Pipeline:
     return base.with_model("qwen2.5-coder-1.5b")
 
 
-def test_default_model_cites_kirbys_own_words(qwen):
+def test_what_did_kirby_say_covers_his_statements_across_the_articles(qwen):
     answer = qwen.ask("What did Kirby say?")
     assert_well_formed(answer)
     assert not answer.refused, answer.text
     kirby = [c for c in answer.citations if c.chunk.doc_id == KIRBY_DOC and "John Kirby" in c.chunk.speakers]
     assert kirby, answer.citations
-    assert "Kirby" in answer.text
+    covered = [p for p in ("burgeoning", "chafe and bristle", "lifeline", "revitalizing") if p in answer.text]
+    assert len(covered) >= 3, answer.text  # at least three of his four distinct statements
     assert all(c.quote in c.chunk.text for c in kirby)
 
 

@@ -1,0 +1,80 @@
+"""Every decision to refuse, in one place, each with its reason (`Answer.reason`).
+
+A refusal is decided by evidence, never by a word list: a name the corpus never mentions under any
+spelling, a question whose names, numbers or dates the cited passages do not hold, a model that says
+the passages don't answer, or an answer none of whose sentences the passages support.
+"""
+from __future__ import annotations
+
+import re
+from typing import Container, Sequence
+
+from .terms import dates, mentions, names, numbers, variants
+from .types import Hit, Reason
+
+REFUSAL = "The articles don't say."
+
+EXPLAIN: dict[str, str] = {
+    "no_passages": "no article passage matched the question",
+    "not_in_corpus": "the question names something no article mentions",
+    "nothing_relevant": "the passages found are about something other than what was asked",
+    "model_refused": "the model found no answer in the passages",
+    "nothing_verifiable": "no sentence of the model's answer is supported by the passages",
+}
+
+_REFUSING = re.compile(
+    r"(articles?|passages?|sources?|texts?|context)\s+(do not|don't|does not|doesn't|did not|didn't)\s+"
+    r"(say|contain|mention|provide|specify|include|state|answer|address|give)|no information|not mentioned|"
+    r"cannot answer|can't answer|unable to (answer|find|determine)|there is no (mention|information)|"
+    r"(is|are) not (provided|specified|stated|given)|not (provided|specified|stated|given) in the",
+    re.I,
+)
+
+
+def explain(reason: Reason) -> str:
+    """'not_in_corpus' -> 'the question names something no article mentions'; '' -> ''"""
+    return EXPLAIN.get(reason, "")
+
+
+def is_refusal(text: str) -> bool:
+    """'The articles don't say.' -> True; 'Kirby said X [1].' -> False"""
+    return bool(_REFUSING.search(text)) or not text.strip()
+
+
+def unknown_names(question: str, hits: Sequence[Hit], vocabulary: Container[str]) -> list[str]:
+    """Names in the question that no article mentions under any spelling.
+
+    The vocabulary (every word of the corpus) answers for plain spellings; the retrieved passages for
+    initials ('SCO' is found in 'the Shanghai Cooperation Organization summit').
+    ('Who won the FIFA World Cup?', ...) -> ['FIFA World Cup'] on a corpus about Xi and Putin.
+    """
+    texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
+    unknown = []
+    for name in names(question):
+        spelled = any(v.split() and all(w in vocabulary for w in v.split()) for v in variants(name))
+        if not spelled and not any(mentions(t, name) for t in texts):
+            unknown.append(name)
+    return unknown
+
+
+def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[str]) -> tuple[Reason, str]:
+    """('', '') to go on, or the reason to refuse now (no model call) and a note for the reader."""
+    if not hits:
+        return "no_passages", ""
+    missing = unknown_names(question, hits, vocabulary)
+    if missing:
+        return "not_in_corpus", f"No article mentions {', '.join(f'“{m}”' for m in missing)}."
+    return "", ""
+
+
+def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:
+    """What the question pins down (names, numbers, months and weekdays) that the passages an answer
+    cites never mention: such an answer is about something else.
+
+    ('How much did exports grow in March?', passages saying 'in April') -> ['march']
+    """
+    text = "\n".join(f"{h.chunk.title}\n{h.chunk.text}\n{' '.join(h.chunk.speakers)}" for h in passages)
+    missing = [n for n in names(question) if not mentions(text, n)]
+    missing += sorted(numbers(question, words=False) - numbers(text))
+    missing += sorted(dates(question) - dates(text))
+    return list({m.lower(): m for m in reversed(missing)}.values())[::-1]  # 'March' the name, 'march' the date: once

@@ -1,0 +1,147 @@
+"""What a question pins down (names, numbers, dates) and whether a text mentions them, aliases included.
+
+A name is matched through its spelling variants without any list tuned to one corpus: initials
+('SCO' ~ 'Shanghai Cooperation Organization', 'United States' ~ 'U.S.'), a part of a full name
+('Xi' ~ 'Xi Jinping'), and a handful of general English aliases every news corpus shares (ALIASES).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .bm25 import tokenize
+
+# Aliases initials cannot derive: general English, not tied to any corpus (each group is one entity).
+ALIASES = (
+    ("united states", "us", "usa", "america", "washington"),
+    ("united kingdom", "uk", "britain", "great britain"),
+    ("european union", "eu"),
+    ("united nations", "un"),
+    ("soviet union", "ussr"),
+)
+# Capitalised words that open a question or sentence without naming anything.
+_FUNCTION = frozenset(
+    "what who whom whose which when where why how did does do is are was were will would can could should has have "
+    "had the a an in on at of for to and or but if tell according give list name describe explain summarize "
+    "summarise compare according besides apart also".split()
+)
+_MONTHS = ("january february march april june july august september october november december "
+           "monday tuesday wednesday thursday friday saturday sunday").split()
+_WORD_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NAME = re.compile(r"\b(?:[A-Z][\w’'\-.]*|[A-Z]{2,})(?:\s+(?:of\s+(?:the\s+)?|for\s+)?(?:[A-Z][\w’'\-.]*))*")
+_ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,6}$")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_JOINERS = {"of", "the", "for", "and", "de", "la"}
+
+
+def names(question: str) -> list[str]:
+    """Capitalised names and acronyms the question mentions, without the question's own opening word.
+
+    'Which country was Xi set to visit before the SCO summit?' -> ['Xi', 'SCO']
+    'What is the United States worried about?' -> ['United States']
+    """
+    out = []
+    for m in _NAME.finditer(question):
+        out += _names_in(m)
+    return list(dict.fromkeys(out))
+
+
+def _names_in(m: re.Match) -> list[str]:
+    """A capitalised run split after possessives: "Putin's Wednesday call" -> ['Putin', 'Wednesday']"""
+    runs, run = [], []
+    for word in m.group().rstrip(".").split():
+        run.append(word)
+        if re.search(r"[’']s$", word):
+            runs.append(run)
+            run = []
+    runs.append(run)
+    out = []
+    for i, words in enumerate(runs):
+        while words and words[0].lower() in _FUNCTION:
+            words = words[1:]
+        while words and words[-1].lower() in _JOINERS:
+            words = words[:-1]
+        name = re.sub(r"[’']s$", "", " ".join(words)).strip()
+        if name:
+            out.append(name)
+    return out
+
+
+def numbers(text: str, words: bool = True) -> set[str]:
+    """Numbers as digits, word numbers included: 'four and a half hours, 153%' -> {'4', '153'}"""
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    if not words:
+        return found
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _WORD_NUMBERS:
+            found.add(str(_WORD_NUMBERS[word]))
+    return found
+
+
+def dates(text: str) -> set[str]:
+    """Month and weekday names: 'on Monday in March' -> {'monday', 'march'}"""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return {m for m in _MONTHS if m in words}
+
+
+def initials(phrase: str) -> str:
+    """'Shanghai Cooperation Organization' -> 'sco'; 'U.S.' -> 'us'; 'Bank of England' -> 'be'"""
+    if _ACRONYM.match(phrase.replace(" ", "")):
+        return phrase.replace(".", "").replace(" ", "").lower()
+    words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", phrase) if w.lower() not in _JOINERS]
+    return "".join(w[0] for w in words).lower() if len(words) > 1 else ""
+
+
+@lru_cache(maxsize=4096)
+def variants(name: str) -> tuple[str, ...]:
+    """Lower-case spellings that count as a mention of `name`.
+
+    'SCO' -> ('sco',) plus, when matched against a text, its expansions (see `mentions`)
+    'United States' -> ('united states', 'us', 'usa', 'america', 'washington')
+    """
+    low = " ".join(tokenize(name)) or name.lower()
+    out = [low]
+    ini = initials(name)
+    if ini and ini != low:
+        out.append(ini)
+    for group in ALIASES:
+        if low in group or ini in group:
+            out += group
+    return tuple(dict.fromkeys(out))
+
+
+def mentions(text: str, name: str) -> bool:
+    """Does `text` mention `name` under any of its spellings?
+
+    ('The Shanghai Cooperation Organization met.', 'SCO') -> True      (initials of a phrase in the text)
+    ('U.S. officials said', 'United States') -> True                  (initials of the name)
+    ('Chinese leader Xi Jinping', 'Xi') -> True                      (part of a full name)
+    ('China’s exports rose', 'Japan') -> False
+    """
+    words = tokenize(text)
+    tokens = " " + " ".join(words) + " "
+    for v in variants(name):
+        if f" {v} " in tokens:
+            return True
+    parts = tokenize(name)
+    if len(parts) > 1 and parts[-1] in words:  # 'Prime Minister Mikhail Mishustin' ~ 'Mishustin, the premier'
+        present = set(words)
+        if sum(p in present for p in parts[:-1]) * 2 >= len(parts) - 1:
+            return True
+    wanted = {v for v in variants(name) if " " not in v} if _ACRONYM.match(name.replace(" ", "")) else set()
+    if wanted:  # an acronym in the question: look for a phrase in the text whose initials spell it
+        for m in _NAME.finditer(text):
+            phrase = m.group().rstrip(".")
+            words = phrase.split()
+            for i in range(len(words)):  # any run of the phrase: 'the Shanghai Cooperation Organization summit'
+                for j in range(i + 2, len(words) + 1):
+                    if initials(" ".join(words[i:j])) in wanted:
+                        return True
+    return False
+
+
+def content(text: str) -> set[str]:
+    """Content words, plural-insensitive, with acronyms folded: 'U.S. exports' -> {'us', 'export'}"""
+    return set(tokenize(text))

@@ -1,0 +1,75 @@
+"""rag/attribution.py: 'What did X say (about Y)?' parsed, X's statements gathered, relevant ones kept."""
+import numpy as np
+import pytest
+
+from rag.attribution import Request, already_quoted, compose, parse, relevant, same_person, statements
+from rag.chunk import chunk_document
+from rag.types import Document
+
+ARTICLE = Document(doc_id="a", title="Ties", text=(
+    "“These two countries have grown closer,” National Security Council coordinator John Kirby told reporters. "
+    "Prices rose in April. "
+    "“They chafe at U.S. leadership,” he added. "
+    "Brian Hart said Beijing wants a constructive role. "
+    "Kirby said Putin sees Xi as a lifeline."))
+SYNDICATED = Document(doc_id="b", title="Ties again", text=(
+    "“These two countries have grown closer,” National Security Council coordinator John Kirby told reporters."))
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What did Kirby say?", Request("Kirby")),
+    ("What did John Kirby say about Putin?", Request("John Kirby", "Putin")),
+    ("What else did Kirby say?", Request("Kirby", more=True)),
+    ("Did Kirby say anything about Iran?", Request("Kirby", "Iran")),
+    ("What has the Kremlin said about the talks?", Request("Kremlin", "the talks")),
+    ("What did they say?", None),  # nobody named
+    ("What did Bonnie Glaser say Xi and Putin share?", None),  # a question about the content: the model answers
+    ("Who is Kirby?", None),
+])
+def test_parse(question, expected):
+    assert parse(question) == expected
+
+
+def test_same_person():
+    assert same_person("Kirby", "John Kirby") and same_person("John Kirby", "Kirby")
+    assert not same_person("Xi", "Ximena Li") and not same_person("", "John Kirby")
+
+
+def test_statements_are_every_sentence_attributed_once_in_article_order():
+    chunks = chunk_document(ARTICLE, 120, 1) + chunk_document(SYNDICATED, 120, 1)
+    found = statements(Request("Kirby"), chunks)
+    texts = [s.text for s in found]
+    assert len(texts) == 3  # the syndicated copy of the first quote is not repeated
+    assert "grown closer" in texts[0] and "chafe" in texts[1] and "lifeline" in texts[2]
+    assert all(s.chunk.text[s.start:s.end] == s.text for s in found)
+    assert not any("Hart" in t or "Prices" in t for t in texts)
+
+
+def fake_embed(texts):  # 'Putin' close to sentences naming Putin, far from the rest
+    return np.array([[1.0, 0.0] if "Putin" in t or "lifeline" in t else [0.0, 1.0] for t in texts])
+
+
+def test_relevant_keeps_statements_on_the_topic_only():
+    found = statements(Request("Kirby"), chunk_document(ARTICLE, 120, 1))
+    kept = relevant("Putin", found, fake_embed)
+    assert [s.text for s in kept] == ["Kirby said Putin sees Xi as a lifeline."]
+    far = lambda texts: np.array([[1.0, 0.0]] + [[0.0, 1.0]] * (len(texts) - 1))  # noqa: E731
+    assert relevant("North Korea", found, far) == []
+
+
+def test_already_quoted_statements_are_left_out():
+    found = statements(Request("Kirby"), chunk_document(ARTICLE, 120, 1))
+    text, _ = compose(found[:1])
+    rest = already_quoted(found, [{"role": "assistant", "content": text}])
+    assert [s.text for s in rest] == [s.text for s in found[1:]]
+
+
+def test_compose_quotes_each_statement_verbatim_with_its_marker():
+    found = statements(Request("Kirby"), chunk_document(ARTICLE, 120, 1))
+    text, hits = compose(found)
+    lines = text.split("\n")
+    assert len(lines) == 3 and all(line.startswith("- John Kirby: ") for line in lines)
+    for line, s in zip(lines, found):
+        n = int(line.rsplit("[", 1)[1].split("]")[0])
+        assert hits[n - 1].chunk == s.chunk
+        assert s.text.rstrip(".") in line

@@ -1,0 +1,69 @@
+"""rag/generate.py with the real small model: the saved prompt-prefix state keeps answers identical token for
+token whether a question comes first, after another question, or after a reload; the lock serializes callers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.embed import SentenceTransformerEmbedder
+from rag.generate import LlamaGenerator
+from rag.prompt import SYSTEM
+
+pytestmark = pytest.mark.slow
+
+
+def messages(question: str, passage: str) -> list[dict]:
+    return [{"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f'<passage id="1">\n{passage}\n</passage>\n\nQuestion: {question}'}]
+
+
+EXPORTS = messages("How much did China's exports to Russia grow in April?",
+                   "China’s exports to Russia hit a record in April, jumping 153% from a year earlier to $9.6 billion.")
+OTHER = messages("Who did Xi meet?", "Xi Jinping met Vladimir Putin in Moscow for more than four hours on Monday.")
+
+
+def answer(gen: LlamaGenerator, msgs: list[dict]) -> str:
+    return "".join(gen.stream(msgs, 40))
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return LlamaGenerator("smollm2-135m", n_ctx=1024)
+
+
+def test_same_answer_first_after_another_question_and_after_a_reload(gen):
+    first = answer(gen, EXPORTS)
+    answer(gen, OTHER)  # leaves its own tokens in the context
+    after_other = answer(gen, EXPORTS)
+    reloaded = answer(LlamaGenerator("smollm2-135m", n_ctx=1024), EXPORTS)
+    assert first and first == after_other == reloaded
+
+
+def test_the_prefix_is_evaluated_once_and_reused(gen):
+    answer(gen, EXPORTS)
+    state = gen._prefix_state(EXPORTS)
+    prefix = state.n_tokens
+    tokens, _ = gen.render(EXPORTS)
+    assert 0 < prefix < len(tokens) and list(state.input_ids[:prefix]) == tokens[:prefix]
+    answer(gen, OTHER)
+    assert gen._prefix_state(OTHER) is state  # same system prompt: same saved state
+
+
+def test_reusing_the_prefix_gives_the_answer_of_a_fresh_evaluation(gen):
+    fresh = LlamaGenerator("smollm2-135m", n_ctx=1024, reuse_prefix=False)
+    assert answer(fresh, EXPORTS) == answer(gen, EXPORTS)
+
+
+def test_a_prompt_that_overflows_the_context_is_a_one_line_model_error():
+    import rag
+
+    small = LlamaGenerator("smollm2-135m", n_ctx=256)
+    with pytest.raises(rag.ModelError, match="do not fit the model's context of 256 tokens") as e:
+        answer(small, messages("Why?", "word " * 400))
+    assert "\n" not in str(e.value)
+
+
+def test_the_query_path_gives_the_same_vector_as_encode():
+    e = SentenceTransformerEmbedder()
+    text = "What did Kirby say about Putin?"
+    assert np.allclose(e.embed_query(text), e.embed([text])[0], atol=1e-5)

@@ -1,0 +1,59 @@
+"""rag/refusal.py: each refusal decision and its reason."""
+import pytest
+
+from rag.refusal import EXPLAIN, before_generation, explain, is_refusal, missing_constraints, unknown_names
+from rag.types import Chunk, Hit, Reason
+from typing import get_args
+
+
+def hit(text: str, title: str = "An article") -> Hit:
+    return Hit(chunk=Chunk(id="d:0", doc_id="d", title=title, text=text, start=0, end=len(text)), score=0.1)
+
+
+HITS = [hit("The U.S. is concerned that Beijing could provide Russia with lethal aid."),
+        hit("Xi was due to meet Putin at the Shanghai Cooperation Organization summit in Samarkand."),
+        hit("China’s exports to Russia hit a record in April, jumping 153%.")]
+VOCAB = {"us", "concerned", "beijing", "russia", "xi", "jinping", "putin", "shanghai", "cooperation", "organization",
+         "summit", "samarkand", "china", "export", "april", "kirby", "john"}
+
+
+def test_every_reason_has_an_explanation():
+    assert set(EXPLAIN) == set(get_args(Reason)) - {""}
+    assert explain("") == "" and "mentions" in explain("not_in_corpus")
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("Who won the 2022 FIFA World Cup?", ["FIFA World Cup"]),
+    ("What did Kirby say about North Korea?", ["North Korea"]),
+    ("What is the United States worried that Beijing could give Russia?", []),  # 'us' is in the corpus
+    ("Which country did Xi visit before the SCO summit?", []),  # spelled out in a passage
+    ("What position does John Kirby hold?", []),  # lower-case words never refuse
+])
+def test_unknown_names(question, unknown):
+    assert unknown_names(question, HITS, VOCAB) == unknown
+
+
+def test_before_generation():
+    assert before_generation("Anything?", [], VOCAB) == ("no_passages", "")
+    reason, note = before_generation("Who won the FIFA World Cup?", HITS, VOCAB)
+    assert reason == "not_in_corpus" and note == "No article mentions “FIFA World Cup”."
+    assert before_generation("What is Beijing worried about?", HITS, VOCAB) == ("", "")
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("How much did China's exports to Russia grow in March?", ["March"]),
+    ("How much did China's exports to Russia grow in April?", []),
+    ("How much did exports grow in 2021?", ["2021"]),
+    ("What did Xi say on Wednesday at the SCO summit?", ["Wednesday"]),
+])
+def test_missing_constraints(question, missing):
+    assert missing_constraints(question, HITS) == missing
+
+
+@pytest.mark.parametrize("text, refusal", [
+    ("The articles don't say.", True), ("The passage does not mention Taiwan.", True),
+    ("The number of points is not specified in the passages.", True), ("", True),
+    ("Kirby said X [1].", False), ("The articles say Xi met Putin [2].", False),
+])
+def test_is_refusal(text, refusal):
+    assert is_refusal(text) is refusal

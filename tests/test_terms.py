@@ -1,0 +1,46 @@
+"""rag/terms.py: names, numbers and dates of a question, and mentions under any spelling."""
+import pytest
+
+from rag.terms import dates, initials, mentions, names, numbers
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Which country was Xi set to visit before the SCO summit?", ["Xi", "SCO"]),
+    ("What is the United States worried that Beijing could give Russia?", ["United States", "Beijing", "Russia"]),
+    ("How long did Xi and Putin's Wednesday phone call last?", ["Xi", "Putin", "Wednesday"]),
+    ("What did the Shanghai Cooperation Organization do?", ["Shanghai Cooperation Organization"]),
+    ("Who won the 2022 FIFA World Cup?", ["FIFA World Cup"]),
+    ("what did kirby say?", []),  # typed in lower case: no name is pinned down, nothing refused for it
+    ("Who is he?", []),
+])
+def test_names(question, expected):
+    assert names(question) == expected
+
+
+@pytest.mark.parametrize("text, name, expected", [
+    ("Leaders met at the Shanghai Cooperation Organization summit.", "SCO", True),
+    ("U.S. officials are worried.", "United States", True),
+    ("Officials in America are worried.", "United States", True),  # a general alias, not a corpus one
+    ("Chinese leader Xi Jinping spoke.", "Xi", True),
+    ("Prime Minister Mikhail Mishustin spoke.", "Russian Prime Minister Mikhail Mishustin", True),
+    ("China’s exports rose.", "Japan", False),
+    ("The World Health Organization met.", "SCO", False),
+    ("Xinhua International reported.", "Xi", False),  # initials only count for acronyms
+    ("North of the border, Korea...", "North Korea", True),  # both words present: counted (lenient by design)
+    ("The Korean peninsula.", "North Korea", False),
+])
+def test_mentions(text, name, expected):
+    assert mentions(text, name) is expected
+
+
+def test_initials():
+    assert initials("Shanghai Cooperation Organization") == "sco"
+    assert initials("U.S.") == "us"
+    assert initials("Bank of England") == "be"
+    assert initials("Kirby") == ""
+
+
+def test_numbers_and_dates():
+    assert numbers("talks of four and a half hours, 153% and 1,200 people") == {"4", "153", "1200"}
+    assert numbers("which one of them in 2010?", words=False) == {"2010"}
+    assert dates("On Monday in April, not in May") == {"monday", "april"}  # 'may' is too often a verb
