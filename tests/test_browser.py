@@ -339,6 +339,15 @@ def test_client_gets_a_clear_error_for_a_huge_question(served):
         client(served).predict("x" * 100_000, api_name="/ask")
 
 
+def test_client_cannot_name_a_model_the_page_does_not_offer(served):
+    from gradio_client.exceptions import AppError
+
+    for model in (str(PROJECT / "pyproject.toml"), "/no/such/model.gguf", "org/repo:file.gguf"):
+        with pytest.raises(AppError) as info:
+            client(served).predict("What did Kirby say?", model=model, api_name="/ask")
+        assert "not offered" in str(info.value) and model not in str(info.value)
+
+
 def test_simultaneous_clients_each_get_their_own_answer(served):
     questions = ["What did Kirby say?", "How much did China's exports to Russia grow in April?",
                  "Who won the 2022 World Cup?"]

@@ -112,10 +112,12 @@ def test_default_model_gives_the_export_figure(qwen):
     assert "153" in answer.text and any("153%" in c.quote for c in answer.citations)
 
 
+@pytest.mark.xfail(strict=True, reason="known: answers 'imports grew 153%' citing the exports sentence (issue 9); "
+                                       "strict, so the fix turns this red until the marker goes")
 def test_default_model_refuses_a_near_miss(qwen):
-    # Kirby and Taiwan are both in the articles, so the early refusal lets it through: the model itself must
-    # see that Kirby never spoke about Taiwan ('North Korea' never reached the model: no article names it)
-    answer = qwen.ask("What did Kirby say about Taiwan?")
+    # the articles give April's export growth (153%), never the imports': the question passes the early
+    # refusal, so the model itself must see the difference ('North Korea' never reached it: no article names it)
+    answer = qwen.ask("How much did China's imports from Russia grow in April?")
     assert "first_token" in answer.timings, "refused before the model was asked: not a near miss"
     assert answer.refused and not answer.citations, answer.text
 
