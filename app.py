@@ -1,6 +1,6 @@
 """The web chat: turns chat events into `engine.stream` calls and renders the `rag.Answer` it returns.
 
-    python app.py [--host 127.0.0.1] [--port 7860] [--share]
+    python app.py [--host 127.0.0.1] [--port 7860] [--share]     (any other host, or --share: RAG_PASSWORD is required)
 
 Retrieval, prompting, rewriting follow-ups and the citation rules live in `rag`; this file only
 renders what a rag.Answer holds. Build the page with `create_app(engine)`, serve it with `launch()`.
@@ -12,8 +12,10 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import rag
@@ -35,6 +37,9 @@ EXAMPLES = [
 REFUSAL = "The articles don't say."
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # serving anywhere else needs a password (the page writes to disk)
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
+MAX_UPLOAD = "50mb"  # Gradio refuses bigger uploads outright; rag.library reports anything over its 5 MB limit
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
 
 
@@ -114,6 +119,8 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     lines = [body]
     if answer.refused or is_rewritten(answer, typed):
         lines.append(f'<span class="rag-searched">Searched: “{as_text(answer.searched or typed)}”</span>')
+    if getattr(answer, "scope", ""):
+        lines.append(f'<span class="rag-scope">Searched {as_text(answer.scope)}</span>')
     timings = render_timings(answer)
     if timings:
         lines.append(f'<small class="rag-timings">{timings}</small>')
@@ -201,6 +208,62 @@ def render_panel(sections: list[str]) -> str:
     return "".join(reversed(sections))
 
 
+def render_summary(listing) -> str:
+    """'**6 articles** · 58 passages · embedding model all-MiniLM-L6-v2 · index built 2026-11-23 21:40:02'"""
+    n = len(listing.articles)
+    built = listing.built.replace("T", " ")
+    return (f"**{n} article{'s' if n != 1 else ''}** · {listing.passages} passages · embedding model "
+            f"{as_text(listing.embed_model)} · index built {as_text(built)}")
+
+
+def render_articles(listing) -> str:
+    """The Articles tab's table, newest first; every cell escaped (titles and file names are anyone's text)."""
+    head = "".join(f"<th>{h}</th>" for h in ("Title", "Publisher", "Date", "File", "Passages", "Id"))
+    rows = "".join(
+        f'<tr data-id="{esc(a.doc_id)}"><td class="rag-title">{esc(a.title)}</td><td>{esc(a.publisher)}</td>'
+        f"<td>{esc(a.date)}</td><td><code>{esc(a.file)}</code></td><td>{a.passages}</td>"
+        f"<td><code>{esc(a.doc_id)}</code></td></tr>"
+        for a in listing.articles
+    )
+    return f'<table class="rag-articles"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def render_report(change) -> str:
+    """Per file: added (with its passages), unchanged, or skipped with the reason; then what the index did."""
+    items = []
+    for f in change.files:
+        extra = f" · {f.passages} passage{'s' if f.passages != 1 else ''}" if f.status == "added" else ""
+        items.append(f'<li class="rag-file rag-{f.status}"><strong>{f.status}</strong> '
+                     f"<code>{esc(f.name)}</code>: {esc(f.detail)}{extra}</li>")
+    if change.removed:
+        items.append(f'<li class="rag-file rag-removed"><strong>removed</strong> <code>{esc(change.removed)}</code>'
+                     f": its file is deleted and it is no longer searched</li>")
+    build = change.build
+    done = (f'<div class="rag-build">Index updated: {build.chunks} passages, {build.embedded} embedded in '
+            f"{build.seconds:.1f} s.</div>" if build else '<div class="rag-build">Index unchanged.</div>')
+    return f'<ul class="rag-report">{"".join(items)}</ul>{done}'
+
+
+def export_file(markdown: str, folder: Path) -> str:
+    """Write one answer's Markdown to a fresh folder under `folder`, as answer.md (the name the browser saves)."""
+    target = Path(tempfile.mkdtemp(dir=folder)) / "answer.md"
+    target.write_text(markdown, encoding="utf-8")
+    return str(target)
+
+
+def password_for(host: str, share: bool, environ=os.environ) -> tuple[tuple[str, str] | None, str]:
+    """(Gradio auth, '') or (None, why the server must not start). Local-only serving needs no password;
+    any other address or a share link does, because the page adds and removes articles on this disk."""
+    password = environ.get("RAG_PASSWORD", "")
+    if host in LOCAL_HOSTS and not share:
+        return ((environ.get("RAG_USER") or "rag", password) if password else None), ""
+    if not password:
+        where = "with --share" if share else f"on {host}"
+        return None, (f"refusing to serve {where} without a password: set RAG_PASSWORD (and optionally RAG_USER, "
+                      f"default 'rag'), since anyone reaching the page can add and remove articles")
+    return (environ.get("RAG_USER") or "rag", password), ""
+
+
 # ---- one question, start to finish (no Gradio here, so tests drive it directly) ----
 
 
@@ -212,11 +275,14 @@ class Reply:
     answer: rag.Answer | None = None
 
 
-def reply(engine: Any, question: str, history: list[dict], k: int, turn: int) -> Iterator[Reply]:
-    """engine.stream -> a Reply per streamed piece, then the rendered Answer; a RagError becomes its message."""
+def reply(engine: Any, question: str, history: list[dict], k: int, turn: int,
+          where: dict | None = None) -> Iterator[Reply]:
+    """engine.stream -> a Reply per streamed piece, then the rendered Answer; a RagError becomes its message.
+    `where` holds the filter fields (articles, publishers, since, until); a bad date is a RagError too."""
     text, answered = "", False
     try:
-        for piece in engine.stream(question, history=history, k=k):
+        scope = {"where": rag.Filter(**where)} if where and any(where.values()) else {}
+        for piece in engine.stream(question, history=history, k=k, **scope):
             if isinstance(piece, str):
                 text += piece
                 yield Reply(render_partial(text, turn))
@@ -301,16 +367,35 @@ CSS = """
   font-size: 0.9em; white-space: pre-wrap; }
 .rag-passage mark { background: #fde68a; color: inherit; padding: 0 1px; }
 .rag-empty { color: var(--body-text-color-subdued); }
+.rag-scope { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-articles { width: 100%; border-collapse: collapse; font-size: 0.9em; }
+.rag-articles th, .rag-articles td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--border-color-primary);
+  vertical-align: top; }
+.rag-articles code { font-size: 0.85em; word-break: break-all; }
+.rag-report { list-style: none; padding-left: 0; margin: 4px 0; }
+.rag-file.rag-added strong, .rag-file.rag-removed strong { color: #15803d; }
+.rag-file.rag-skipped strong { color: #b91c1c; }
+.rag-file.rag-unchanged strong { color: var(--body-text-color-subdued); }
+.rag-build { color: var(--body-text-color-subdued); font-size: 0.9em; }
 """
 
 
-def create_app(engine: Any, models: list[str] | None = None, examples: list[str] = EXAMPLES):
+def create_app(engine: Any, models: list[str] | None = None, examples: list[str] = EXAMPLES, library: Any = None):
     """The chat page around `engine` (a rag.Pipeline or a fake with the same methods). Serve it with launch().
 
     Starts loading the engine's model in the background right away. `models` fills the model
-    dropdown (default: rag.available_models())."""
+    dropdown (default: rag.available_models()). `library` (a rag.library.Library; made for a rag.Pipeline
+    engine) adds the Articles tab and the search-within filters."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
+
+    from rag.export import to_markdown
+
+    if library is None and isinstance(engine, rag.Pipeline):
+        from rag.library import Library
+
+        library = Library(engine)
+    exports = Path(tempfile.mkdtemp(prefix="rag-export-"))
 
     default_model = _model_name(engine)
     if models is None:
@@ -342,30 +427,37 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
         return take(evt.value["text"] if isinstance(evt.value, dict) else str(evt.value), chat)
 
     # Step 2, queued one at a time with the API (the model runs one generation at a time).
-    def answer(question: str, chat: list[dict], turns: list[dict], sections: list[str], model: str, k: float):
+    def answer(question: str, chat: list[dict], turns: list[dict], sections: list[str], model: str, k: float,
+               articles: list[str] | None = None, publishers: list[str] | None = None, since: str = "",
+               until: str = ""):
         chat = chat + [{"role": "assistant", "content": ""}]
         if not warmer.ready(model):
             chat[-1] = {"role": "assistant", "content": "*" + warmer.status(model) + "*"}
-            yield chat, chat, turns, sections, gr.skip()
+            yield chat, chat, turns, sections, gr.skip(), gr.skip()
             warmer.wait(model)
         turn = len(sections) + 1
-        for r in reply(pipeline(model), question, turns, clamp(k), turn):
+        where = {"articles": tuple(articles or ()), "publishers": tuple(publishers or ()),
+                 "since": (since or "").strip(), "until": (until or "").strip()}
+        for r in reply(pipeline(model), question, turns, clamp(k), turn, where):
             chat[-1] = {"role": "assistant", "content": r.bubble}
             if r.answer is None:
-                yield chat, chat, turns, sections, gr.skip()
+                yield chat, chat, turns, sections, gr.skip(), gr.skip()
                 continue
             turns = turns + [
                 {"role": "user", "content": question},
                 {"role": "assistant", "content": r.answer.text},
             ]
             sections = sections + [render_sources(r.answer, turn, question)]
-            yield chat, chat, turns, sections, render_panel(sections)
+            files = library.files_for({c.chunk.doc_id for c in r.answer.citations}) if library else {}
+            download = gr.DownloadButton(value=export_file(to_markdown(r.answer, files), exports), interactive=True)
+            yield chat, chat, turns, sections, render_panel(sections), download
 
     def unlock():
         return gr.Textbox(interactive=True)
 
     def clear():
-        return [], [], [], [], render_panel([]), "", gr.Textbox(value="", interactive=True)
+        return ([], [], [], [], render_panel([]), "", gr.Textbox(value="", interactive=True),
+                gr.DownloadButton(value=None, interactive=False))
 
     def choose_model(model: str):
         warmer.start(model)
@@ -374,15 +466,73 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
     def poll(model: str):
         return warmer.status(model), gr.Timer(active=not warmer.ready(model))
 
-    def ask(question: str, k: int = 4, model: str = "", history: list[dict] | None = None) -> dict:
+    def ask(question: str, k: int = 4, model: str = "", history: list[dict] | None = None,
+            articles: list[str] | None = None, publishers: list[str] | None = None, since: str = "",
+            until: str = "") -> dict:
         """Answer a question from the news articles. Returns the rag.Answer as JSON: `text` with [n]
         markers, `citations` (n, quote, chunk with title/publisher/date), `refused`, `searched`, `timings`.
-        `model` is one the page offers ('' for the default); anything else is refused."""
+        `model` is one the page offers ('' for the default); anything else is refused.
+        Optional filters, applied in retrieval: article ids, publishers, since/until dates (YYYY-MM-DD)."""
         try:
-            result = pipeline(model).ask(question, history=list(history or []), k=clamp(k))
+            where = rag.Filter(tuple(articles or ()), tuple(publishers or ()), since or "", until or "")
+            scope = {"where": where} if where else {}
+            result = pipeline(model).ask(question, history=list(history or []), k=clamp(k), **scope)
         except rag.RagError as e:
             raise gr.Error(str(e), print_exception=False) from e
         return asdict(result)
+
+    def listing_updates():
+        """Summary, table, and the article/publisher choices of the filters and of Remove, from the index in use."""
+        listing = library.articles()
+        choices = [(f"{a.title} [{a.doc_id}]", a.doc_id) for a in listing.articles]
+        publishers = sorted({a.publisher for a in listing.articles if a.publisher}, key=str.casefold)
+        return (render_summary(listing), render_articles(listing), gr.Dropdown(choices=choices),
+                gr.Dropdown(choices=publishers), gr.Dropdown(choices=choices, value=None))
+
+    def show_progress(progress):
+        return lambda fraction, message: progress(fraction, desc=message)
+
+    def failed(e: Exception) -> str:
+        if not isinstance(e, rag.RagError):
+            log.exception("changing the articles failed")
+        return render_error(one_line(e) if isinstance(e, rag.RagError) else f"Something went wrong ({type(e).__name__}).")
+
+    def upload(files, progress=gr.Progress()):
+        """Raw upload payloads (preprocess=False) so each file keeps the name it was sent with; Gradio has already
+        checked that every path is one of its own uploads."""
+        files = files if isinstance(files, list) else [files] if files else []
+        items = [(f.get("orig_name") or Path(f["path"]).name, Path(f["path"])) for f in files if f and f.get("path")]
+        if not items:
+            return gr.skip(), None, *(gr.skip(),) * 5
+        try:
+            change = library.add(items, progress=show_progress(progress))
+        except Exception as e:
+            return failed(e), None, *(gr.skip(),) * 5
+        return render_report(change), None, *listing_updates()
+
+    def paste(title: str, text: str, progress=gr.Progress()):
+        try:
+            change = library.add_text(title, text, progress=show_progress(progress))
+        except Exception as e:
+            return failed(e), gr.skip(), gr.skip(), *(gr.skip(),) * 5
+        added = any(f.status == "added" for f in change.files)
+        return render_report(change), "" if added else gr.skip(), "" if added else gr.skip(), *listing_updates()
+
+    def confirm_remove(doc_id: str | None):
+        if not doc_id:
+            return gr.Column(visible=False), ""
+        title = next((a.title for a in library.articles().articles if a.doc_id == doc_id), doc_id)
+        return gr.Column(visible=True), (f"Remove **{as_text(title)}** (`{as_text(doc_id)}`)? Its file is deleted from "
+                                         f"the corpus folder and it is no longer searched.")
+
+    def remove(doc_id: str | None, progress=gr.Progress()):
+        if not doc_id:
+            return gr.skip(), gr.Column(visible=False), *(gr.skip(),) * 5
+        try:
+            change = library.remove(doc_id, progress=show_progress(progress))
+        except Exception as e:
+            return failed(e), gr.Column(visible=False), *(gr.skip(),) * 5
+        return render_report(change), gr.Column(visible=False), *listing_updates()
 
     with gr.Blocks(title="News Q&A") as demo:
         gr.Markdown("## News Q&A\nAnswers come only from the news articles, each claim cited [n] to its passage.")
@@ -391,37 +541,71 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
         turns = gr.State([])  # earlier turns as plain text, the history the engine gets
         sections = gr.State([])  # rendered Sources of each answer
         pending = gr.State("")  # the question between step 1 and step 2
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Chat",
-                    elem_id="rag-chat",
-                    height=560,
-                    examples=[{"text": q} for q in examples],
-                    placeholder="Ask about the news articles, or pick an example.",
-                    sanitize_html=True,
-                    render_markdown=True,
-                    allow_tags=False,
-                    latex_delimiters=[],
-                    feedback_options=None,
-                    buttons=["copy", "copy_all"],
-                )
+        with gr.Tabs(elem_id="rag-tabs"):
+            with gr.Tab("Chat", id="chat", elem_id="rag-chat-tab"):
                 with gr.Row():
-                    box = gr.Textbox(
-                        placeholder="Ask a question about the articles…",
-                        show_label=False,
-                        scale=5,
-                        elem_id="rag-input",
-                        autofocus=True,
-                    )
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-send")
-                clear_btn = gr.Button("Clear conversation", size="sm", elem_id="rag-clear")
-            with gr.Column(scale=2):
-                with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
-                    model = gr.Dropdown(choices, value=default_model, label="Model", elem_id="rag-model")
-                    k = gr.Slider(1, K_MAX, value=4, step=1, label="Passages shown to the model", elem_id="rag-k")
-                gr.Markdown("### Sources")
-                sources = gr.HTML(render_panel([]), elem_id="rag-sources", js_on_load=None)
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            label="Chat",
+                            elem_id="rag-chat",
+                            height=560,
+                            examples=[{"text": q} for q in examples],
+                            placeholder="Ask about the news articles, or pick an example.",
+                            sanitize_html=True,
+                            render_markdown=True,
+                            allow_tags=False,
+                            latex_delimiters=[],
+                            feedback_options=None,
+                            buttons=["copy", "copy_all"],
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(
+                                placeholder="Ask a question about the articles…",
+                                show_label=False,
+                                scale=5,
+                                elem_id="rag-input",
+                                autofocus=True,
+                            )
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-send")
+                        with gr.Row():
+                            clear_btn = gr.Button("Clear conversation", size="sm", elem_id="rag-clear")
+                            export = gr.DownloadButton("Download the last answer (Markdown)", value=None,
+                                                       interactive=False, size="sm", elem_id="rag-export")
+                    with gr.Column(scale=2):
+                        with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
+                            model = gr.Dropdown(choices, value=default_model, label="Model", elem_id="rag-model")
+                            k = gr.Slider(1, K_MAX, value=4, step=1, label="Passages shown to the model", elem_id="rag-k")
+                        with gr.Accordion("Search within", open=False, elem_id="rag-filters", visible=library is not None):
+                            f_articles = gr.Dropdown([], multiselect=True, label="Articles", allow_custom_value=True,
+                                                     elem_id="rag-f-articles")
+                            f_publishers = gr.Dropdown([], multiselect=True, label="Publishers", allow_custom_value=True,
+                                                       elem_id="rag-f-publishers")
+                            with gr.Row():
+                                f_since = gr.Textbox(label="From", placeholder="YYYY-MM-DD", elem_id="rag-f-since")
+                                f_until = gr.Textbox(label="To", placeholder="YYYY-MM-DD", elem_id="rag-f-until")
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(render_panel([]), elem_id="rag-sources", js_on_load=None)
+            with gr.Tab("Articles", id="articles", elem_id="rag-articles-tab", visible=library is not None) as articles_tab:
+                summary = gr.Markdown("", elem_id="rag-summary")
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        table = gr.HTML("", elem_id="rag-articles")
+                    with gr.Column(scale=2):
+                        uploads = gr.File(label="Add articles: drop .txt, .md or .html files (5 MB each at most)",
+                                          file_count="multiple", file_types=UPLOAD_TYPES, elem_id="rag-upload")
+                        with gr.Accordion("Or paste a text", open=False, elem_id="rag-paste"):
+                            paste_title = gr.Textbox(label="Title", elem_id="rag-paste-title")
+                            paste_text = gr.Textbox(label="Text", lines=6, elem_id="rag-paste-text")
+                            paste_btn = gr.Button("Add this text", elem_id="rag-paste-add")
+                        report = gr.HTML("", elem_id="rag-report")
+                        with gr.Row():
+                            to_remove = gr.Dropdown([], label="Remove an article", scale=3, elem_id="rag-remove-choice")
+                            remove_btn = gr.Button("Remove…", variant="stop", scale=1, elem_id="rag-remove")
+                        with gr.Column(visible=False, elem_id="rag-confirm") as confirm:
+                            confirm_text = gr.Markdown("", elem_id="rag-confirm-text")
+                            with gr.Row():
+                                remove_yes = gr.Button("Yes, remove it", variant="stop", elem_id="rag-remove-yes")
+                                remove_no = gr.Button("Cancel", elem_id="rag-remove-no")
 
         timer = gr.Timer(1.0, active=not warmer.ready(default_model))
         timer.tick(poll, model, [status, timer], queue=False, show_progress="hidden", api_visibility="private")
@@ -430,8 +614,8 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
         step1 = dict(outputs=[box, chatbot, chat_state, pending], queue=False, api_visibility="private")
         step2 = dict(
             fn=answer,
-            inputs=[pending, chat_state, turns, sections, model, k],
-            outputs=[chatbot, chat_state, turns, sections, sources],
+            inputs=[pending, chat_state, turns, sections, model, k, f_articles, f_publishers, f_since, f_until],
+            outputs=[chatbot, chat_state, turns, sections, sources, export],
             concurrency_limit=1,
             concurrency_id="engine",
             api_visibility="private",
@@ -443,10 +627,24 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
             run.then(unlock, None, box, queue=False, api_visibility="private")
             answering.append(run)
         clear_btn.click(
-            clear, None, [chatbot, chat_state, turns, sections, sources, pending, box],
+            clear, None, [chatbot, chat_state, turns, sections, sources, pending, box, export],
             queue=False, cancels=answering, api_visibility="private",
         )
         gr.api(ask, api_name="ask", concurrency_limit=1, concurrency_id="engine")
+
+        if library is not None:
+            listed = [summary, table, f_articles, f_publishers, to_remove]
+            # one change (and one index build) at a time: a second upload waits in this queue, and says so
+            library_event = dict(concurrency_limit=1, concurrency_id="library", api_visibility="private",
+                                 show_progress="full")
+            demo.load(listing_updates, None, listed, api_visibility="private")
+            articles_tab.select(listing_updates, None, listed, api_visibility="private", show_progress="hidden")
+            uploads.upload(upload, uploads, [report, uploads, *listed], preprocess=False, **library_event)
+            paste_btn.click(paste, [paste_title, paste_text], [report, paste_title, paste_text, *listed],
+                            **library_event)
+            remove_btn.click(confirm_remove, to_remove, [confirm, confirm_text], queue=False, api_visibility="private")
+            remove_no.click(lambda: gr.Column(visible=False), None, confirm, queue=False, api_visibility="private")
+            remove_yes.click(remove, to_remove, [report, confirm, *listed], **library_event)
     return demo
 
 
@@ -462,16 +660,23 @@ def _model_name(engine: Any) -> str:
     return ""
 
 
-def launch(demo, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False, block: bool = True):
+def launch(demo, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool = False, block: bool = True,
+           auth: tuple[str, str] | None = None):
     """Serve the page (queue on, no share link unless asked, no analytics, no web fonts).
-    With block=False it returns at once; stop it with demo.close()."""
+    With block=False it returns at once; stop it with demo.close(). Refuses (RuntimeError) to serve beyond
+    this machine without `auth`: see password_for()."""
     import gradio as gr
+
+    if (host not in LOCAL_HOSTS or share) and not auth:
+        raise RuntimeError(password_for(host, share, {})[1])
 
     demo.queue(default_concurrency_limit=1)
     return demo.launch(
         server_name=host,
         server_port=port,
         share=share,
+        auth=auth,
+        max_file_size=MAX_UPLOAD,
         quiet=True,
         prevent_thread_lock=not block,
         theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONO),  # no web fonts: renders offline
@@ -499,9 +704,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    auth, refusal = password_for(args.host, args.share)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     try:
         demo = create_app(rag.Pipeline(rag.Config().with_env()))
-        _, local_url, share_url = launch(demo, args.host, args.port, share=args.share, block=False)
+        _, local_url, share_url = launch(demo, args.host, args.port, share=args.share, block=False, auth=auth)
         print(f"News chat on {local_url}" + (f" and {share_url}" if share_url else ""), flush=True)
         print("Models load in the background (the page says so). Ctrl+C stops.", flush=True)
         demo.block_thread()

@@ -12,10 +12,11 @@ from .config import Config
 from .errors import CorpusError, ModelError, QuestionError, RagError, StoreError
 from .models import available_models
 from .pipeline import Pipeline
+from .retrieve import Filter
 from .types import Answer, Chunk, Citation, Document, Hit
 
 __all__ = [
-    "Answer", "Chunk", "Citation", "Config", "CorpusError", "Document", "Hit", "ModelError", "Pipeline",
+    "Answer", "Chunk", "Citation", "Config", "CorpusError", "Document", "Filter", "Hit", "ModelError", "Pipeline",
     "QuestionError", "RagError", "StoreError", "ask", "available_models", "default_pipeline", "search", "stream",
 ]
 
@@ -31,13 +32,14 @@ def default_pipeline() -> Pipeline:
         return _default
 
 
-def search(question: str, k: int = 5) -> list[Hit]:
-    return default_pipeline().search(question, k)
+def search(question: str, k: int = 5, where: Filter | None = None) -> list[Hit]:
+    return default_pipeline().search(question, k, where)
 
 
-def ask(question: str, history: list[dict] | None = None, k: int | None = None) -> Answer:
-    return default_pipeline().ask(question, history, k)
+def ask(question: str, history: list[dict] | None = None, k: int | None = None, where: Filter | None = None) -> Answer:
+    return default_pipeline().ask(question, history, k, where)
 
 
-def stream(question: str, history: list[dict] | None = None, k: int | None = None) -> Iterator[str | Answer]:
-    return default_pipeline().stream(question, history, k)
+def stream(question: str, history: list[dict] | None = None, k: int | None = None,
+           where: Filter | None = None) -> Iterator[str | Answer]:
+    return default_pipeline().stream(question, history, k, where)

@@ -60,12 +60,17 @@ class BM25:
         matrix = sparse.csc_matrix((w, (rows_a, cols_a)), shape=(len(texts), len(vocab)), dtype=np.float32)
         return cls(matrix, vocab)
 
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        """Best n (row, score) with score > 0, best first; ties broken by row for determinism."""
+    def search(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Best n (row, score) with score > 0, best first; ties broken by row for determinism.
+        With `rows`, only those rows can be returned (a filter applied before ranking)."""
         cols = [self.vocab[t] for t in dict.fromkeys(tokenize(query)) if t in self.vocab]
         if not cols or n <= 0:
             return []
         scores = np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
+        if rows is not None:
+            allowed = np.zeros(len(scores), dtype=bool)
+            allowed[rows] = True
+            scores = np.where(allowed, scores, 0.0)
         nz = np.flatnonzero(scores > 0)
         order = nz[np.lexsort((nz, -scores[nz]))][:n]
         return [(int(i), float(scores[i])) for i in order]

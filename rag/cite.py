@@ -42,6 +42,7 @@ class Checked:
     refused: bool
     reason: Reason = ""
     dropped: list[str] = field(default_factory=list)  # answer sentences removed as unsupported
+    note: str = ""  # for the reader, beside a refusal
 
 
 def tidy(text: str) -> str:

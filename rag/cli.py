@@ -1,4 +1,4 @@
-"""`rag index | ask | search | eval | chat`: parse flags into a Config, call the API, print; errors are one line."""
+"""`rag index | ask | search | add | remove | list | eval | chat`: parse flags into a Config, call the API, print; errors are one line."""
 from __future__ import annotations
 
 import argparse
@@ -42,7 +42,7 @@ def command(name: str) -> Callable[[list[str]], int]:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Cited answers from your news articles, offline.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{index,ask,search,eval,chat}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{index,ask,search,add,remove,list,eval,chat}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index", type=Path, help="index folder (default: index/ in the project)")
     common.add_argument("--corpus", type=Path, help="folder of .txt/.md/.html articles (default: corpus/)")
@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         a.add_argument("-k", type=int, help="passages to retrieve")
         a.add_argument("--model", help="packaged name, .gguf path or 'org/repo:file.gguf'")
         a.add_argument("--json", action="store_true", help="print the result as JSON")
+        _add_filter_args(a)
         a.set_defaults(run=run)
+    _add_library_parsers(sub, common)
     sub.add_parser("eval", help="run the eval question set (see rag eval --help)")
     sub.add_parser("chat", help="start the web chat (see rag chat --help)")
     return p
@@ -106,7 +108,7 @@ def _ask(args, config: Config) -> int:
 
     pipeline = Pipeline(config)
     answer = None
-    for piece in pipeline.stream(args.question):
+    for piece in pipeline.stream(args.question, where=_where(args)):
         if isinstance(piece, str):
             if not args.json and sys.stdout.isatty():
                 print(piece, end="", flush=True)
@@ -120,6 +122,8 @@ def _ask(args, config: Config) -> int:
     print(answer.text)
     if answer.refused:
         print(f"\n(searched: {answer.searched})")
+    if answer.scope:
+        print(f"\n(searched {answer.scope})")
     for c in answer.citations:
         source = ", ".join(x for x in (c.chunk.title, c.chunk.publisher, c.chunk.date) if x)
         print(f"\n[{c.n}] {source}\n    “{c.quote}”")
@@ -132,12 +136,85 @@ def _ask(args, config: Config) -> int:
 def _search(args, config: Config) -> int:
     from .pipeline import Pipeline
 
-    hits = Pipeline(config).search(args.question, args.k)
+    hits = Pipeline(config).search(args.question, args.k, _where(args))
     if args.json:
         print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=1))
         return 0
     for rank, h in enumerate(hits, 1):
         print(f"{rank}. {h.score:.4f} (cosine {h.similarity:.2f}) {h.chunk.title} [{h.chunk.id}]\n   {h.chunk.text[:200]}")
+    return 0
+
+
+# ---- the article library: rag add / remove / list, and the filters of ask and search ----
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    f = p.add_argument_group("search only within (applied in retrieval)")
+    f.add_argument("--article", action="append", default=[], metavar="ID", help="an article id (repeatable; see rag list)")
+    f.add_argument("--publisher", action="append", default=[], help="a publisher (repeatable)")
+    f.add_argument("--since", default="", metavar="YYYY-MM-DD", help="articles dated on or after")
+    f.add_argument("--until", default="", metavar="YYYY-MM-DD", help="articles dated on or before")
+
+
+def _where(args):
+    from .retrieve import Filter
+
+    where = Filter(articles=tuple(args.article), publishers=tuple(args.publisher), since=args.since, until=args.until)
+    return where or None
+
+
+def _add_library_parsers(sub, common: argparse.ArgumentParser) -> None:
+    a = sub.add_parser("add", parents=[common], help="copy articles into the corpus and index them")
+    a.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".txt, .md or .html files")
+    a.add_argument("--json", action="store_true", help="print the per-file report as JSON")
+    a.set_defaults(run=_add)
+    r = sub.add_parser("remove", parents=[common], help="delete an article from the corpus and the index")
+    r.add_argument("id", help="the article id (see rag list)")
+    r.set_defaults(run=_remove)
+    ls = sub.add_parser("list", parents=[common], help="list the indexed articles, newest first")
+    ls.add_argument("--json", action="store_true", help="print the listing as JSON")
+    ls.set_defaults(run=_list)
+
+
+def _library(config: Config):
+    from .library import Library
+    from .pipeline import Pipeline
+
+    return Library(Pipeline(replace(config, index_named=False)))  # adding or removing rebuilds even a named index
+
+
+def _add(args, config: Config) -> int:
+    change = _library(config).add([(p.name, p) for p in args.files])
+    if args.json:
+        print(json.dumps([asdict(f) for f in change.files], ensure_ascii=False, indent=1))
+    else:
+        for f in change.files:
+            extra = f" ({f.passages} passages)" if f.status == "added" else ""
+            print(f"{f.status:9} {f.name}: {f.detail}{extra}")
+        if change.build:
+            print(f"index: {change.build.chunks} passages, {change.build.embedded} embedded in {change.build.seconds:.1f}s")
+    return 0 if any(f.status != "skipped" for f in change.files) else 1
+
+
+def _remove(args, config: Config) -> int:
+    change = _library(config).remove(args.id)
+    print(f"removed {change.removed}: index now {change.build.chunks} passages")
+    return 0
+
+
+def _list(args, config: Config) -> int:
+    from .library import Library
+    from .pipeline import Pipeline
+
+    listing = Library(Pipeline(config)).articles()
+    if args.json:
+        print(json.dumps(asdict(listing), ensure_ascii=False, indent=1))
+        return 0
+    for a in listing.articles:
+        meta = " · ".join(x for x in (a.publisher, a.date) if x)
+        print(f"{a.doc_id}  {a.title}" + (f"  ({meta})" if meta else "") + f"  [{a.file}, {a.passages} passages]")
+    print(f"{len(listing.articles)} articles, {listing.passages} passages; embedding model {listing.embed_model}, "
+          f"built {listing.built}")
     return 0
 
 

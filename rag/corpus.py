@@ -247,6 +247,8 @@ def html_to_text(page: str) -> tuple[str, dict[str, str]]:
     if found is not None and not isinstance(found, dict):
         found = found.as_dict()
     text, meta = _visible_text(page)
+    if not text.strip():  # nothing outside nav, header, footer and scripts: its fallback would return the menu
+        return "", meta
     if found and (found.get("text") or "").strip():
         for key, field in (("title", "title"), ("author", "byline"), ("date", "date"), ("sitename", "publisher")):
             if found.get(key):

