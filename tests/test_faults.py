@@ -100,6 +100,16 @@ def compound_marker(env):
     assert 'href="#src-3-1"' in html and 'href="#src-3-2"' in html
 
 
+def compound_marker_exported(env):
+    from fakes_app import EXPORTS, KIRBY
+
+    from rag.export import to_markdown
+
+    cites = [rag.Citation(1, KIRBY, KIRBY.text[:40]), rag.Citation(2, EXPORTS, EXPORTS.text[:17])]
+    answer = rag.Answer(question="q", text="Both agreed [1, 2].", citations=cites)
+    assert to_markdown(answer).splitlines()[2] == "Both agreed [^1][^2]."
+
+
 def builds_in_threads(env):
     other = env.tmp_path / "other"
     other.mkdir()
@@ -245,7 +255,8 @@ FAULTS = [
     ("malformed history", "history with strings, None, numbers, turns without text", "ignored; answered", malformed_history),
     ("/ask probes files", "model = a server path (existing or not)", "refused, naming only the offered models", ask_with_a_path),
     ("/ask invents models", "50 different model strings", "all refused, no pipeline per string", ask_with_many_names),
-    ("compound marker", "answer text with [1, 2]", "both numbers link to their sources", compound_marker),
+    ("compound marker, shown", "answer text with [1, 2]", "both numbers link to their sources", compound_marker),
+    ("compound marker, exported", "the same answer downloaded as Markdown", "footnotes [^1][^2]", compound_marker_exported),
     ("builds at once", "three builds of one index folder in three threads", "all finish; one build folder, consistent", builds_in_threads),
     ("killed build", "half-written build folders and manifest.json.tmp left behind", "index answers; next build tidies", leftovers_of_a_killed_build),
     ("stuck lock", "another build holds the index lock past the timeout", "StoreError in one line", lock_held_too_long),
