@@ -117,6 +117,9 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     else:
         body = render_text(answer.text, turn, {c.n for c in answer.citations})
     lines = [body]
+    why = refusal_reason(answer)
+    if why:
+        lines.append(f'<span class="rag-reason">Why: {as_text(why)}</span>')
     if answer.refused or is_rewritten(answer, typed):
         lines.append(f'<span class="rag-searched">Searched: “{as_text(answer.searched or typed)}”</span>')
     if getattr(answer, "scope", ""):
@@ -125,6 +128,18 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     if timings:
         lines.append(f'<small class="rag-timings">{timings}</small>')
     return "\n\n".join(lines)
+
+
+def refusal_reason(answer: rag.Answer) -> str:
+    """Why a refusal is one, in words: ('not_in_corpus', 'No article mentions “FIFA”.') ->
+    'the question names something no article mentions. No article mentions “FIFA”.'; '' for an answer."""
+    if not answer.refused:
+        return ""
+    from rag.refusal import explain
+
+    said = explain(getattr(answer, "reason", "") or "")
+    note = getattr(answer, "note", "") or ""
+    return " ".join(x for x in (f"{said}." if said else "", note) if x)
 
 
 def render_error(message: str) -> str:
@@ -168,9 +183,11 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
             for h in answer.hits
         )
         more = f"<details><summary>Closest passages</summary><ul>{closest}</ul></details>" if closest else ""
+        reason = refusal_reason(answer)
+        why = f'<div class="rag-reason">Why: {esc(reason)}</div>' if reason else ""
         return (
             f'<section class="rag-answer rag-refused" id="ans-{turn}">{head}'
-            f'<div class="rag-refusal">{esc(REFUSAL)}</div>{searched}{more}</section>'
+            f'<div class="rag-refusal">{esc(REFUSAL)}</div>{why}{searched}{more}</section>'
         )
     by_n: dict[int, list[rag.Citation]] = {}
     for c in answer.citations:
@@ -368,6 +385,7 @@ CSS = """
 .rag-passage mark { background: #fde68a; color: inherit; padding: 0 1px; }
 .rag-empty { color: var(--body-text-color-subdued); }
 .rag-scope { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-reason { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .rag-articles { width: 100%; border-collapse: collapse; font-size: 0.9em; }
 .rag-articles th, .rag-articles td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--border-color-primary);
   vertical-align: top; }

@@ -121,7 +121,10 @@ def _ask(args, config: Config) -> int:
         print("\n")  # the streamed draft above; the checked answer follows
     print(answer.text)
     if answer.refused:
-        print(f"\n(searched: {answer.searched})")
+        from .refusal import explain
+
+        why = "; ".join(x for x in (explain(answer.reason), answer.note) if x)
+        print(f"\n(searched: {answer.searched}{'; why: ' + why if why else ''})")
     if answer.scope:
         print(f"\n(searched {answer.scope})")
     for c in answer.citations:

@@ -129,7 +129,13 @@ def test_ask_json_of_a_refusal(fakes, capsys, built, corpus_dir):
                        "--corpus", corpus_dir)
     answer = json.loads(out)
     assert code == 0 and answer["refused"] is True and answer["text"] == REFUSAL and answer["citations"] == []
+    assert answer["reason"] == "not_in_corpus" and "FIFA World Cup" in answer["note"]
     assert fakes.generators == [] or fakes.generators[0].prompts == []
+
+
+def test_ask_says_why_it_refused(fakes, capsys, built, corpus_dir):
+    code, out, _ = run(capsys, "ask", "Who won the 2022 FIFA World Cup?", "--index", built, "--corpus", corpus_dir)
+    assert code == 0 and "why: the question names something no article mentions" in out
 
 
 def test_ask_prints_the_answer_and_its_sources(fakes, capsys, corpus_dir, tmp_path, monkeypatch):
