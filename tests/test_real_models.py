@@ -112,13 +112,14 @@ def test_default_model_gives_the_export_figure(qwen):
     assert "153" in answer.text and any("153%" in c.quote for c in answer.citations)
 
 
-@pytest.mark.xfail(strict=True, reason="known: answers 'imports grew 153%' citing the exports sentence (issue 9); "
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known: answers 'imports grew 153%' citing the exports sentence (issue 9); "
                                        "strict, so the fix turns this red until the marker goes")
 def test_default_model_refuses_a_near_miss(qwen):
     # the articles give April's export growth (153%), never the imports': the question passes the early
     # refusal, so the model itself must see the difference ('North Korea' never reached it: no article names it)
     answer = qwen.ask("How much did China's imports from Russia grow in April?")
-    assert "first_token" in answer.timings, "refused before the model was asked: not a near miss"
+    if "first_token" not in answer.timings:  # pytest.fail: not the known failure, so the xfail does not hide it
+        pytest.fail("refused before the model was asked: not a near miss any more, pick another question")
     assert answer.refused and not answer.citations, answer.text
 
 
