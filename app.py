@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import rag
+from rag.cite import MARKER  # the one marker pattern: '[1]' and '[1, 2]' alike
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ EXAMPLES = [
 REFUSAL = "The articles don't say."
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
-MARKER = re.compile(r"\[(\d+)\]")  # the same pattern rag.cite parses
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # serving anywhere else needs a password (the page writes to disk)
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
 MAX_UPLOAD = "50mb"  # Gradio refuses bigger uploads outright; rag.library reports anything over its 5 MB limit
@@ -74,12 +74,12 @@ def render_text(text: str, turn: int, cited: set[int] | None = None) -> str:
     `cited=None` (while streaming, before the citations are known) links every marker."""
     out, pos = [], 0
     for m in MARKER.finditer(text):
-        n = int(m.group(1))
         out.append(as_text(text[pos : m.start()]))
-        if cited is None or n in cited:
-            out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
-        else:
-            out.append(as_text(m.group(0)))
+        for n in map(int, re.findall(r"\d+", m.group(1))):  # '[1, 2]' -> links [1][2]
+            if cited is None or n in cited:
+                out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
+            else:
+                out.append(as_text(f"[{n}]"))
         pos = m.end()
     out.append(as_text(text[pos:]))
     return "".join(out)
@@ -422,7 +422,11 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
     default_model = default_model or (choices[0] if choices else "")
 
     def pipeline(model: str) -> Any:
-        return engine if not model or model == default_model else engine.with_model(model)
+        if not model or model == default_model:
+            return engine
+        if model not in choices:  # over the web only what the page offers: no probing paths, no pipeline per string
+            raise rag.ModelError(f"that model is not offered here; choose one of: {', '.join(choices)}")
+        return engine.with_model(model)
 
     warmer = Warmer(lambda model: pipeline(model).warm())
     warmer.start(default_model)
@@ -485,6 +489,7 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
             until: str = "") -> dict:
         """Answer a question from the news articles. Returns the rag.Answer as JSON: `text` with [n]
         markers, `citations` (n, quote, chunk with title/publisher/date), `refused`, `searched`, `timings`.
+        `model` is one the page offers ('' for the default); anything else is refused.
         Optional filters, applied in retrieval: article ids, publishers, since/until dates (YYYY-MM-DD)."""
         try:
             where = rag.Filter(tuple(articles or ()), tuple(publishers or ()), since or "", until or "")
