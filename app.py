@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import rag
+from rag.cite import MARKER  # the one marker pattern: '[1]' and '[1, 2]' alike
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ EXAMPLES = [
 REFUSAL = "The articles don't say."
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
-MARKER = re.compile(r"\[(\d+)\]")  # the same pattern rag.cite parses
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # serving anywhere else needs a password (the page writes to disk)
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
 MAX_UPLOAD = "50mb"  # Gradio refuses bigger uploads outright; rag.library reports anything over its 5 MB limit
@@ -74,12 +74,12 @@ def render_text(text: str, turn: int, cited: set[int] | None = None) -> str:
     `cited=None` (while streaming, before the citations are known) links every marker."""
     out, pos = [], 0
     for m in MARKER.finditer(text):
-        n = int(m.group(1))
         out.append(as_text(text[pos : m.start()]))
-        if cited is None or n in cited:
-            out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
-        else:
-            out.append(as_text(m.group(0)))
+        for n in map(int, re.findall(r"\d+", m.group(1))):  # '[1, 2]' -> links [1][2]
+            if cited is None or n in cited:
+                out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
+            else:
+                out.append(as_text(f"[{n}]"))
         pos = m.end()
     out.append(as_text(text[pos:]))
     return "".join(out)
@@ -117,6 +117,9 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     else:
         body = render_text(answer.text, turn, {c.n for c in answer.citations})
     lines = [body]
+    why = refusal_reason(answer)
+    if why:
+        lines.append(f'<span class="rag-reason">Why: {as_text(why)}</span>')
     if answer.refused or is_rewritten(answer, typed):
         lines.append(f'<span class="rag-searched">Searched: “{as_text(answer.searched or typed)}”</span>')
     if getattr(answer, "scope", ""):
@@ -125,6 +128,18 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     if timings:
         lines.append(f'<small class="rag-timings">{timings}</small>')
     return "\n\n".join(lines)
+
+
+def refusal_reason(answer: rag.Answer) -> str:
+    """Why a refusal is one, in words: ('not_in_corpus', 'No article mentions “FIFA”.') ->
+    'the question names something no article mentions. No article mentions “FIFA”.'; '' for an answer."""
+    if not answer.refused:
+        return ""
+    from rag.refusal import explain
+
+    said = explain(getattr(answer, "reason", "") or "")
+    note = getattr(answer, "note", "") or ""
+    return " ".join(x for x in (f"{said}." if said else "", note) if x)
 
 
 def render_error(message: str) -> str:
@@ -168,9 +183,11 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
             for h in answer.hits
         )
         more = f"<details><summary>Closest passages</summary><ul>{closest}</ul></details>" if closest else ""
+        reason = refusal_reason(answer)
+        why = f'<div class="rag-reason">Why: {esc(reason)}</div>' if reason else ""
         return (
             f'<section class="rag-answer rag-refused" id="ans-{turn}">{head}'
-            f'<div class="rag-refusal">{esc(REFUSAL)}</div>{searched}{more}</section>'
+            f'<div class="rag-refusal">{esc(REFUSAL)}</div>{why}{searched}{more}</section>'
         )
     by_n: dict[int, list[rag.Citation]] = {}
     for c in answer.citations:
@@ -368,6 +385,7 @@ CSS = """
 .rag-passage mark { background: #fde68a; color: inherit; padding: 0 1px; }
 .rag-empty { color: var(--body-text-color-subdued); }
 .rag-scope { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-reason { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .rag-articles { width: 100%; border-collapse: collapse; font-size: 0.9em; }
 .rag-articles th, .rag-articles td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--border-color-primary);
   vertical-align: top; }
@@ -404,7 +422,11 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
     default_model = default_model or (choices[0] if choices else "")
 
     def pipeline(model: str) -> Any:
-        return engine if not model or model == default_model else engine.with_model(model)
+        if not model or model == default_model:
+            return engine
+        if model not in choices:  # over the web only what the page offers: no probing paths, no pipeline per string
+            raise rag.ModelError(f"that model is not offered here; choose one of: {', '.join(choices)}")
+        return engine.with_model(model)
 
     warmer = Warmer(lambda model: pipeline(model).warm())
     warmer.start(default_model)
@@ -470,6 +492,7 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
             until: str = "") -> dict:
         """Answer a question from the news articles. Returns the rag.Answer as JSON: `text` with [n]
         markers, `citations` (n, quote, chunk with title/publisher/date), `refused`, `searched`, `timings`.
+        `model` is one the page offers ('' for the default); anything else is refused.
         Optional filters, applied in retrieval: article ids, publishers, since/until dates (YYYY-MM-DD)."""
         try:
             where = rag.Filter(tuple(articles or ()), tuple(publishers or ()), since or "", until or "")

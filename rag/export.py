@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
+from .cite import MARKER  # the one marker pattern: '[1]' and '[1, 2]' alike
 from .types import Answer
 
-MARKER = re.compile(r"\[(\d+)\]")  # the marker pattern rag.cite parses
 _SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
 
 
@@ -26,7 +26,8 @@ def to_markdown(answer: Answer, files: dict[str, str] | None = None) -> str:
     files = files or {}
     lines = [f"## {md_text(answer.question)}", ""]
     cited = sorted({c.n for c in answer.citations})
-    text = MARKER.sub(lambda m: f"[^{m.group(1)}]" if int(m.group(1)) in cited else "", answer.text)
+    text = MARKER.sub(lambda m: "".join(f"[^{n}]" for n in map(int, re.findall(r"\d+", m.group(1))) if n in cited),
+                      answer.text)
     lines += [text.strip(), ""]
     notes = []
     if getattr(answer, "note", ""):

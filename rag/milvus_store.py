@@ -25,7 +25,7 @@ from .chunk import chunk_document
 from .corpus import load_corpus
 from .embed import Embedder
 from .errors import StoreError
-from .store import BuildReport, doc_hash, index_text, settings
+from .build import BuildReport, doc_hash, index_text, settings
 from .types import Chunk, Document
 
 SETTINGS_ID = "__settings__"

@@ -29,9 +29,11 @@ from .retrieve import Filter, allowed_rows, bm25_within, search
 from .terms import content
 from .types import Answer, Chunk, Hit
 
-# 0.55: a sentence this close to the question (cosine) earns a second pass when the model refused.
-# Dev split: false refusals 5 -> 2 with no unanswerable question answered.
+# A sentence this close to the question (cosine + half its share of the question's words) earns a second
+# pass when the model refused; the model's own yes/no on that sentence then decides.
 RECOVER_SIMILARITY = 0.55
+RETRY_CANDIDATES = 2  # sentences judged at most (each costs a short model call, only after a refusal)
+CONTEXT = 12  # passages read to check that an answer's articles hold what the question pins down
 QUERY_CACHE = 256  # query vectors kept (a repeated question skips the embedding model)
 
 
@@ -165,13 +167,14 @@ class Pipeline:
             pieces.append(piece)
             yield piece
         timings["generate"] = time.perf_counter() - t_gen
-        checked = self._verify("".join(pieces), searched, shown, embed)
+        context = self.search(searched, max(CONTEXT, len(hits)), where) if CONTEXT else []
+        checked = self._verify("".join(pieces), searched, shown, embed, context)
         differ = cite.conflicting(searched, checked, shown, scores)
         if differ:  # other articles give another figure: say so, citing them
             quotes = "; ".join(f"“{shown[n - 1].chunk.text[s:e]}” [{n}]" for n, (s, e) in differ)
             checked = cite.check(f"{checked.text}\nThe articles differ: {quotes}", shown, embed)
         if checked.refused:  # a sentence that strongly matches the question earns one narrower pass
-            retried = self._retry(searched, shown, scores, embed, budget)
+            retried = self._retry(searched, shown, scores, embed, budget, context)
             if retried is not None:
                 checked, shown, tokens = retried
                 prompt_tokens += tokens
@@ -179,43 +182,42 @@ class Pipeline:
         yield done(text=checked.text, citations=checked.citations, refused=checked.refused, reason=checked.reason,
                    note=checked.note, hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
 
-    def _verify(self, text: str, question: str, shown: list[Hit], embed) -> cite.Checked:
-        """Check every sentence against the passages; an answer whose cited passages lack what the question
-        pins down (a name, number, month or weekday) answers something else."""
+    def _verify(self, text: str, question: str, shown: list[Hit], embed, context: list[Hit]) -> cite.Checked:
+        """Check every sentence against the passages; an answer whose articles (their passages among the
+        shown and the wider `context`) lack what the question pins down (a name, number, month or weekday)
+        answers something else."""
         checked = cite.check(text, shown, embed, question)
         docs = {c.chunk.doc_id for c in checked.citations}
-        reason, note = refusal.after_answer(question, [h for h in shown if h.chunk.doc_id in docs],
+        reason, note = refusal.after_answer(question, [h for h in shown + context if h.chunk.doc_id in docs],
                                             checked.reason == "model_refused", not checked.refused)
         if reason:
             return cite.Checked(REFUSAL, [], True, reason, checked.dropped or [text], note)
         return checked
 
     def _retry(self, question: str, shown: list[Hit], scores: list[list[tuple[tuple[int, int], float]]], embed,
-               budget: int) -> tuple[cite.Checked, list[Hit], int] | None:
-        """The model refused. If one passage sentence is very close to the question and holds what the
-        question pins down, the model judges that sentence alone; if it says the sentence answers, it answers
-        from it, and when that answer does not check out the sentence itself is quoted."""
-        best = max(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), default=None)
-        if best is None or best[0] < RECOVER_SIMILARITY:
-            return None
-        _, i, span = best
-        hit = shown[i]
-        if refusal.missing_constraints(question, [hit]):
-            return None
-        gen, count = self.generator, self.generator.count_tokens
-        messages, one, tokens = build_messages(question, [hit], count, budget, [[span]], system=SYSTEM_JUDGE)
-        verdict = "".join(gen.stream(messages, 3)).strip().lower()
-        if not verdict.startswith("yes"):
-            return None
-        spans = split_sentences(hit.chunk.text)
-        j = spans.index(span)
-        near = spans[max(0, j - 1):j + 2]  # the sentence with its neighbours, for "he" and "it"
-        messages, one, more = build_messages(question, [hit], count, budget, [near], system=SYSTEM_RETRY)
-        checked = self._verify("".join(gen.stream(messages, self.config.max_tokens)), question, one, embed)
-        if checked.refused:  # quote the sentence the model judged to answer, marked as a quote
-            quote = hit.chunk.text[span[0]:span[1]]
-            checked = cite.check(f"The articles say: “{quote}” [1]", one)
-        return checked, one, tokens + more
+               budget: int, context: list[Hit]) -> tuple[cite.Checked, list[Hit], int] | None:
+        """The model refused. The passage sentences closest to the question (at most RETRY_CANDIDATES, each
+        holding what the question pins down) are judged one at a time with their neighbours ("does this
+        answer the question exactly as asked?"); on a yes the model answers from that alone, and the answer
+        is kept only if it checks out. A no, or an answer that does not check out, keeps the refusal."""
+        ranked = sorted(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), reverse=True)
+        gen, count, tokens = self.generator, self.generator.count_tokens, 0
+        for sc, i, span in ranked[:RETRY_CANDIDATES]:
+            hit = shown[i]
+            if sc < RECOVER_SIMILARITY or refusal.missing_constraints(question, [hit]):
+                continue
+            spans = split_sentences(hit.chunk.text)
+            j = spans.index(span)
+            near = spans[max(0, j - 1):j + 2]  # the sentence with its neighbours, for "he", "it" and "then"
+            messages, one, used = build_messages(question, [hit], count, budget, [near], system=SYSTEM_JUDGE)
+            tokens += used
+            if not "".join(gen.stream(messages, 3)).strip().lower().startswith("yes"):
+                continue
+            messages, one, used = build_messages(question, [hit], count, budget, [near], system=SYSTEM_RETRY)
+            checked = self._verify("".join(gen.stream(messages, self.config.max_tokens)), question, one, embed,
+                                   context)
+            return (checked, one, tokens + used) if not checked.refused else None
+        return None
 
     def _sentence_scores(self, question: str, hits: list[Hit], embed) -> list[list[tuple[tuple[int, int], float]]]:
         """For each hit, its sentences' relevance to the question: cosine, plus half the share of the

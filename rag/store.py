@@ -1,42 +1,32 @@
-"""FAISS + BM25 on disk: build (incrementally), load with manifest checks, search.
+"""The index on disk: FAISS + BM25 + chunks in a build folder that manifest.json points at; load, save, lock.
 
-Layout: <index_dir>/manifest.json points at <index_dir>/<build>/ holding chunks.sqlite (texts and metadata, read
+Layout: <index_dir>/manifest.json names <index_dir>/build-<ns>/ holding chunks.sqlite (texts and metadata, read
 lazily), vectors.npy (exact float32 vectors, memory-mapped), dense.faiss (flat, or IVF at scale) and bm25/ (bm25s).
-A build writes a new folder and then replaces manifest.json atomically, so a killed build leaves the
-previous index intact; old build folders are removed afterwards.
+`save` writes a new folder, fsyncs it, then replaces manifest.json atomically (the commit point), so a
+build killed at any moment leaves the previous index intact. Builders take `lock(index_dir)` first: one
+build at a time across processes, and only the lock holder removes folders no manifest names.
+Building an index from a corpus (chunk, embed, rebuild policy) is rag.build.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import time
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from .bm25 import BM25
-from .chunk import chunk_document
-from .corpus import SUFFIXES, load_corpus
-from .embed import Embedder
 from .errors import StoreError
-from .types import Chunk, Document
+from .types import Chunk
 
-FORMAT = 4  # 4: chunks.sqlite + vectors.npy + bm25s (issue 10); 3: chunks record who said each sentence
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    chunks: int = 0
-    embedded: int = 0  # chunks that went through the embedding model this time
-    seconds: float = 0.0
-    rebuilt: bool = True  # False when the index on disk was already current
+# 3: chunks record who said each sentence; 4: HTML by trafilatura, any text encoding;
+# 5: chunks.sqlite + vectors.npy + bm25s, IVF above APPROX_MIN chunks
+FORMAT = 5  # bump when the on-disk layout or the cleaning/chunking rules change
+LOCK_TIMEOUT = 600.0  # seconds to wait for another build of the same index before giving up with a StoreError
 
 
 class Index:
@@ -71,22 +61,6 @@ class Index:
         return np.vstack([self.dense.reconstruct(int(r)) for r in rows]) if rows else np.zeros((0, self.dense.d))
 
 
-def index_text(chunk: Chunk) -> str:
-    """What gets embedded and keyword-indexed: the title and the people quoted give a chunk its context
-    ('he added, citing AUKUS' is found by 'What did Kirby say?' because Kirby is named here)."""
-    quoted = f"Quotes from {', '.join(chunk.speakers)}.\n" if chunk.speakers else ""
-    return f"{chunk.title}\n{quoted}{chunk.text}"
-
-
-def doc_hash(doc: Document) -> str:
-    return hashlib.sha256(f"{doc.title}\0{doc.publisher}\0{doc.date}\0{doc.text}".encode()).hexdigest()
-
-
-def settings(embedder: Embedder, chunk_chars: int, chunk_overlap: int) -> dict:
-    return {"format": FORMAT, "embed_model": embedder.name, "dim": embedder.dim, "chunk_chars": chunk_chars,
-            "chunk_overlap": chunk_overlap}
-
-
 def read_manifest(index_dir: Path) -> dict | None:
     path = Path(index_dir) / "manifest.json"
     if not path.exists():
@@ -100,39 +74,34 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest
 
 
-def stale_reasons(manifest: dict, wanted: dict, docs: list[Document]) -> list[str]:
-    """Why an index no longer matches: [] when current.
-
-    manifest built with 'other-model' -> ["built with embedding model 'other-model', not 'all-MiniLM-L6-v2'"]
-    """
-    reasons = []
-    if manifest.get("format") != wanted["format"]:
-        reasons.append(f"index format {manifest.get('format')}, this version reads {wanted['format']}")
-    if manifest.get("embed_model") != wanted["embed_model"]:
-        reasons.append(f"built with embedding model {manifest.get('embed_model')!r}, not {wanted['embed_model']!r}")
-    for key in ("dim", "chunk_chars", "chunk_overlap"):
-        if manifest.get(key) != wanted[key]:
-            reasons.append(f"built with {key}={manifest.get(key)}, not {wanted[key]}")
-    old = manifest.get("docs", {})
-    new = {d.doc_id: doc_hash(d) for d in docs}
-    changed = sorted(k for k in new if old.get(k) != new[k])
-    removed = sorted(k for k in old if k not in new)
-    if changed or removed:
-        reasons.append(f"corpus changed since the build ({len(changed)} new or edited, {len(removed)} removed)")
-    return reasons
+def recorded_corpus(index_dir: Path) -> Path | None:
+    """The corpus folder that built this index, if the manifest names one that still exists."""
+    try:
+        manifest = read_manifest(index_dir)
+    except StoreError:
+        return None
+    folder = (manifest or {}).get("corpus_dir")
+    return Path(folder) if isinstance(folder, str) and Path(folder).is_dir() else None
 
 
-def load(index_dir: Path, wanted: dict | None = None, docs: list[Document] | None = None) -> Index:
-    """Load the index; with `wanted`/`docs`, refuse one that no longer matches them (StoreError)."""
+def load(index_dir: Path) -> Index:
+    """The index manifest.json points at (StoreError if missing, corrupt or incomplete)."""
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        raise StoreError(f"no index at {index_dir}")
-    if wanted is not None:
-        reasons = stale_reasons(manifest, wanted, docs or [])
-        if reasons:
-            raise StoreError(f"index at {index_dir} is out of date: {'; '.join(reasons)}")
-    folder = index_dir / manifest["build"]
+    for attempt in range(2):
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise StoreError(f"no index at {index_dir}")
+        try:
+            return _read(index_dir, manifest)
+        except StoreError:
+            again = read_manifest(index_dir)
+            if attempt or again is None or again.get("build") == manifest.get("build"):
+                raise
+            # a build committed and tidied away our folder between reading the manifest and the files: once more
+
+
+def _read(index_dir: Path, manifest: dict) -> Index:
+    folder = index_dir / str(manifest["build"])
     try:
         import faiss
 
@@ -152,60 +121,33 @@ def load(index_dir: Path, wanted: dict | None = None, docs: list[Document] | Non
     return Index(chunks, dense, bm25, manifest, matrix)
 
 
-def build(docs: list[Document], embedder: Embedder, index_dir: Path, chunk_chars: int, chunk_overlap: int,
-          previous: Index | None = None, progress: bool = False,
-          files: dict[str, list[int]] | None = None) -> tuple[Index, BuildReport]:
-    """Chunk, embed (reusing vectors of unchanged documents from `previous`), write atomically."""
-    import faiss
+@contextmanager
+def lock(index_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the index folder's build lock (waits for another build; StoreError after `timeout` seconds).
 
-    t0 = time.perf_counter()
+    filelock rather than raw fcntl: maintained, works on Linux, macOS and Windows, and the OS frees the
+    lock when its holder dies, so a build killed with SIGKILL never leaves the index locked."""
+    from filelock import FileLock, Timeout
+
     index_dir = Path(index_dir)
-    wanted = settings(embedder, chunk_chars, chunk_overlap)
-    old_docs: dict[str, str] = {}
-    reuse: dict[str, np.ndarray] = {}
-    if previous is not None and all(previous.manifest.get(k) == v for k, v in wanted.items()):
-        old_docs = previous.manifest.get("docs", {})
-        rows_by_doc = _rows_by_doc(previous.chunks)
-        for doc in docs:
-            if old_docs.get(doc.doc_id) == doc_hash(doc) and doc.doc_id in rows_by_doc:
-                reuse[doc.doc_id] = previous.vectors(rows_by_doc[doc.doc_id])
-    chunks: list[Chunk] = []
-    per_doc: list[tuple[Document, list[Chunk]]] = []
-    for doc in docs:
-        doc_chunks = chunk_document(doc, chunk_chars, chunk_overlap)
-        per_doc.append((doc, doc_chunks))
-        chunks += doc_chunks
-    todo = [c for doc, cs in per_doc if doc.doc_id not in reuse for c in cs]
-    fresh = embedder.embed([index_text(c) for c in todo], progress=progress) if todo else None
-    parts, k = [], 0
-    for doc, cs in per_doc:
-        if doc.doc_id in reuse:
-            parts.append(reuse[doc.doc_id])
-        else:
-            parts.append(fresh[k:k + len(cs)])
-            k += len(cs)
-    dim = embedder.dim
-    matrix = np.vstack(parts).astype(np.float32) if chunks else np.zeros((0, dim), dtype=np.float32)
-    dense = dense_index(matrix)
-    bm25 = BM25.build([index_text(c) for c in chunks])
-    new_docs = {d.doc_id: doc_hash(d) for d in docs}
-    manifest = {
-        **wanted, "build": f"build-{time.time_ns()}", "docs": new_docs, "n_chunks": len(chunks),
-        "dense": type(dense).__name__, "files": files or {}, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-    }
-    _write(index_dir, manifest, chunks, dense, bm25, matrix)
-    report = BuildReport(
-        added=sorted(k for k in new_docs if k not in old_docs),
-        changed=sorted(k for k in new_docs if k in old_docs and old_docs[k] != new_docs[k]),
-        removed=sorted(k for k in old_docs if k not in new_docs),
-        unchanged=len(reuse), chunks=len(chunks), embedded=len(todo), seconds=time.perf_counter() - t0,
-    )
-    return load(index_dir), report
+    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(str(index_dir / ".lock"), timeout=timeout):
+            yield
+    except Timeout as e:
+        raise StoreError(f"another build of {index_dir} has held its lock for {timeout:.0f}s; try again later") from e
 
 
-def _write(index_dir: Path, manifest: dict, chunks: list[Chunk], dense, bm25: BM25, matrix: np.ndarray) -> None:
+def save(index_dir: Path, manifest: dict, chunks: list[Chunk], dense, bm25: BM25,
+         matrix: np.ndarray | None = None) -> None:
+    """Write a build folder, fsync it, switch manifest.json to it, remove the folders it replaced.
+    Call it holding lock(index_dir). `matrix`: the exact vectors (default: read back from a flat `dense`)."""
     import faiss
 
+    if matrix is None:
+        matrix = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else np.zeros((0, dense.d), np.float32)
+
+    index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     folder = index_dir / manifest["build"]
     tmp = index_dir / (manifest["build"] + ".tmp")
@@ -215,47 +157,60 @@ def _write(index_dir: Path, manifest: dict, chunks: list[Chunk], dense, bm25: BM
     np.save(tmp / "vectors.npy", matrix)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     bm25.save(tmp)
+    for path in tmp.iterdir():
+        _fsync(path)
+    _fsync(tmp)
     os.replace(tmp, folder)
-    _write_manifest(index_dir, manifest)  # the commit point
-    for old in index_dir.glob("build-*"):
-        if old.name != manifest["build"]:
+    _fsync(index_dir)
+    write_manifest(index_dir, manifest)
+    tidy(index_dir)
+
+
+def write_manifest(index_dir: Path, manifest: dict) -> None:
+    """Replace manifest.json atomically and durably (the commit point of a build). Hold lock(index_dir)."""
+    manifest_tmp = index_dir / "manifest.json.tmp"
+    with open(manifest_tmp, "w", encoding="utf-8") as f:
+        f.write(json.dumps(manifest, indent=1))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(manifest_tmp, index_dir / "manifest.json")  # the commit point
+    _fsync(index_dir)  # the rename itself survives a power cut
+
+
+def tidy(index_dir: Path) -> None:
+    """Remove build folders (finished or half-written) that manifest.json does not name.
+    Only safe under lock(index_dir): then no other build is writing one."""
+    try:
+        current = (read_manifest(index_dir) or {}).get("build")
+    except StoreError:
+        return  # keep everything: whatever is there may be all that is left of an index
+    for old in Path(index_dir).glob("build-*"):
+        if old.is_dir() and old.name != current:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_chars: int, chunk_overlap: int,
-               named: bool = False, progress: bool = False) -> tuple[Index, BuildReport]:
-    """The policy: a current index is loaded; a missing, stale or corrupt one is (re)built, except that an
-    index the user named explicitly is refused with the reason rather than silently rebuilt."""
-    wanted = settings(embedder, chunk_chars, chunk_overlap)
-    files = corpus_files(corpus_dir)  # stat before reading: a file edited meanwhile is re-read next time
-    current = unchanged_index(index_dir, wanted, files)
-    if current is not None:
-        return current, BuildReport(unchanged=len(current.manifest["docs"]), chunks=len(current.chunks), rebuilt=False)
-    docs = load_corpus(corpus_dir)
-    previous = None
+def _fsync(path: Path) -> None:
+    """Flush a file's or a folder's entry to disk (folders: where the OS allows opening them)."""
     try:
-        previous = load(index_dir)
-        reasons = stale_reasons(previous.manifest, wanted, docs)
-    except StoreError as e:
-        if named and (Path(index_dir) / "manifest.json").exists():
-            raise StoreError(f"{e}; rebuild it with: rag index {corpus_dir} --index {index_dir}") from e
-        reasons = [str(e)]
-    if not reasons:
-        if previous.manifest.get("files") != files:  # touched, not changed: remember the new stamps
-            previous.manifest = {**previous.manifest, "files": files}
-            _write_manifest(Path(index_dir), previous.manifest)
-        return previous, BuildReport(unchanged=len(docs), chunks=len(previous.chunks), rebuilt=False)
-    if named and previous is not None:
-        raise StoreError(f"index at {index_dir} is out of date: {'; '.join(reasons)}; "
-                         f"rebuild it with: rag index {corpus_dir} --index {index_dir}")
-    return build(docs, embedder, index_dir, chunk_chars, chunk_overlap, previous=previous, progress=progress,
-                 files=files)
+        fd = os.open(path, (os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if path.is_dir() else os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a folder; its renames are durable enough
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def _write_manifest(index_dir: Path, manifest: dict) -> None:
-    manifest_tmp = index_dir / "manifest.json.tmp"
-    manifest_tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    os.replace(manifest_tmp, index_dir / "manifest.json")
+_BUILDING = {"BuildReport", "build", "doc_hash", "index_text", "open_index", "settings", "stale_reasons"}
+
+
+def __getattr__(name: str):
+    """Building moved to rag.build; `store.build`, `store.open_index` ... keep working for existing callers."""
+    if name in _BUILDING:
+        from . import build
+
+        return getattr(build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- At scale (issue 10): approximate search, chunks on disk, start-up without re-reading the corpus ----
@@ -363,32 +318,3 @@ def _rows_by_doc(chunks) -> dict[str, list[int]]:
     for row, c in enumerate(chunks):
         out.setdefault(c.doc_id, []).append(row)
     return out
-
-
-def corpus_files(corpus_dir: Path) -> dict[str, list[int]]:
-    """{relative path: [size, mtime_ns]} of the files `load_corpus` would read: a stat per file, no reading."""
-    root = Path(corpus_dir)
-    if not root.is_dir():
-        return {}
-    out = {}
-    for p in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES):
-        st = p.stat()
-        out[str(p.relative_to(root))] = [st.st_size, st.st_mtime_ns]
-    return out
-
-
-def unchanged_index(index_dir: Path, wanted: dict, files: dict[str, list[int]]) -> Index | None:
-    """The index, loaded without reading the corpus, when its settings match and every corpus file has the
-    size and modification time the manifest recorded; else None (the caller then reads and hashes)."""
-    try:
-        manifest = read_manifest(Path(index_dir))
-    except StoreError:
-        return None
-    if manifest is None or not files or manifest.get("files") != files:
-        return None
-    if any(manifest.get(k) != v for k, v in wanted.items()):
-        return None
-    try:
-        return load(index_dir)
-    except StoreError:
-        return None

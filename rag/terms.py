@@ -6,6 +6,7 @@ A name is matched through its spelling variants without any list tuned to one co
 """
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 
@@ -126,6 +127,12 @@ def mentions(text: str, name: str) -> bool:
         if f" {v} " in tokens:
             return True
     parts = tokenize(name)
+    if len(parts) == 1 and len(parts[0]) >= 4:  # 'Chinese' ~ 'China', 'Ukrainian' ~ 'Ukraine'
+        w = parts[0]
+        for t in set(words):
+            common = len(os.path.commonprefix([w, t]))
+            if common >= 4 and common >= min(len(w), len(t)) - 3:
+                return True
     if len(parts) > 1 and parts[-1] in words:  # 'Prime Minister Mikhail Mishustin' ~ 'Mishustin, the premier'
         present = set(words)
         if sum(p in present for p in parts[:-1]) * 2 >= len(parts) - 1:

@@ -253,3 +253,13 @@ def test_host_and_port_come_from_flags_or_environment(monkeypatch):
     monkeypatch.delenv("RAG_PORT")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
     assert app.parse_args([]).port == 7999
+
+
+def test_a_refusal_says_why_in_the_bubble_and_the_sources_panel():
+    refused = Answer(question="q", text="The articles don't say.", refused=True, searched="q",
+                     reason="not_in_corpus", note="No article mentions “<FIFA>”.")
+    bubble = app.render_reply(refused, 1, "q")
+    assert 'class="rag-reason"' in bubble and "no article mentions" in bubble
+    assert "&lt;FIFA&gt;" in bubble and "<FIFA>" not in bubble  # the note is escaped like everything else
+    assert "Why:" in app.render_sources(refused, 1, "q")
+    assert "Why:" not in app.render_reply(kirby_answer(), 1, "What did Kirby say?")

@@ -1,10 +1,13 @@
 """rag/cli.py: `rag index | ask | search` in-process, with the fake models plugged in where Pipeline builds the real ones."""
+import ast
 import json
 import os
+from importlib.metadata import EntryPoint
 
 import pytest
-from conftest import HashEmbedder, ScriptedGenerator
+from conftest import PROJECT, HashEmbedder, ScriptedGenerator
 
+import rag.cli
 import rag.pipeline
 from rag import store
 from rag.cli import main
@@ -126,7 +129,13 @@ def test_ask_json_of_a_refusal(fakes, capsys, built, corpus_dir):
                        "--corpus", corpus_dir)
     answer = json.loads(out)
     assert code == 0 and answer["refused"] is True and answer["text"] == REFUSAL and answer["citations"] == []
+    assert answer["reason"] == "not_in_corpus" and "FIFA World Cup" in answer["note"]
     assert fakes.generators == [] or fakes.generators[0].prompts == []
+
+
+def test_ask_says_why_it_refused(fakes, capsys, built, corpus_dir):
+    code, out, _ = run(capsys, "ask", "Who won the 2022 FIFA World Cup?", "--index", built, "--corpus", corpus_dir)
+    assert code == 0 and "why: the question names something no article mentions" in out
 
 
 def test_ask_prints_the_answer_and_its_sources(fakes, capsys, corpus_dir, tmp_path, monkeypatch):
@@ -191,3 +200,46 @@ def test_a_missing_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as e:
         main([])
     assert e.value.code == 2
+
+
+def test_ask_with_a_named_index_searches_the_corpus_it_was_built_from(fakes, capsys, corpus_dir, tmp_path):
+    [article] = corpus_dir.glob("000_*.txt")  # unlike the project's corpus/, so that one would be stale
+    article.write_text(article.read_text(encoding="utf-8").replace("told reporters", "told the reporters"),
+                       encoding="utf-8")
+    index = tmp_path / "idx"
+    assert run(capsys, "index", corpus_dir, "--index", index)[0] == 0
+    fakes.replies = [KIRBY_REPLY]
+    code, out, err = run(capsys, "ask", KIRBY_Q, "--index", index, "--json")  # no --corpus
+    assert code == 0, err
+    assert json.loads(out)["citations"][0]["chunk"]["doc_id"] == article.stem
+
+
+def test_the_package_never_imports_its_users():
+    for path in (PROJECT / "rag").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            assert not [n for n in names if n.split(".")[0] in ("app", "eval")], f"{path.name} imports {names}"
+
+
+def test_chat_and_eval_are_entry_points_named_by_pyproject():
+    import tomllib
+
+    import app
+    import eval.__main__
+
+    declared = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["entry-points"]["rag.commands"]
+    loaded = {name: EntryPoint(name, value, "rag.commands").load() for name, value in declared.items()}
+    assert loaded == {"chat": app.main, "eval": eval.__main__.main}
+
+
+def test_rag_chat_runs_the_installed_entry_point(monkeypatch, capsys):
+    seen = []
+    entry = EntryPoint("chat", "app:main", "rag.commands")
+    monkeypatch.setattr(rag.cli, "entry_points", lambda group: [entry] if group == "rag.commands" else [])
+    monkeypatch.setattr(EntryPoint, "load", lambda self: lambda argv: seen.append(argv) or 0)
+    assert main(["chat", "--port", "9999"]) == 0 and seen == [["--port", "9999"]]
+    monkeypatch.setattr(rag.cli, "entry_points", lambda group: [])
+    code, _, err = run(capsys, "eval")
+    assert code == 2
+    assert_one_line_error(err, "'rag eval' is not installed")

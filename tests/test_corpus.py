@@ -166,7 +166,8 @@ def test_articles_in_sub_folders_keep_unique_ids(tmp_path):
     ("empty.txt", b"", "no article text"),
     ("blank.md", b"  \n\n \t\n", "no article text"),
     ("binary.txt", b"PK\x03\x04\x00\x00binary\x00stuff", "binary"),
-    ("latin1.txt", "Un café au lait, s'il vous plaît.\n".encode("latin-1"), "UTF-8"),
+    ("huge.txt", b"Xi met Putin. " * 400_000, "over the 5 MB limit"),
+    ("menu.html", b"<html><nav>Home</nav><script>x()</script></html>", "no article text"),
 ])
 def test_unreadable_file_is_skipped_with_a_warning_naming_it(tmp_path, name, content, why):
     (tmp_path / "good.txt").write_text("A headline about the talks\n\nXi met Putin.", encoding="utf-8")
@@ -191,7 +192,7 @@ def test_empty_folder_is_an_error(tmp_path):
 def test_folder_of_only_unreadable_files_is_an_error(tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02")
-    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9")
+    (tmp_path / "huge.md").write_bytes(b"# Big\n\n" + b"x" * 5_000_001)
     with pytest.warns(UserWarning), pytest.raises(CorpusError, match=re.escape(str(tmp_path))) as info:
         load_corpus(tmp_path)
     assert "no readable" in str(info.value)
@@ -206,3 +207,41 @@ def test_a_file_is_not_a_corpus_folder(tmp_path):
     (tmp_path / "a.txt").write_text("A headline about the talks\n\nXi met Putin.", encoding="utf-8")
     with pytest.raises(CorpusError, match="not found"):
         load_corpus(tmp_path / "a.txt")
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "utf-16"])
+def test_an_article_in_another_encoding_is_decoded(tmp_path, encoding):
+    text = "Un café à Moscou: le président a déclaré qu’il était prêt à négocier avec ses homologues.\n\n" * 3
+    title = "Le président français arrive à Pékin"
+    if encoding == "latin-1":
+        text = text.replace("’", "'")  # not in latin-1
+    (tmp_path / "article.txt").write_bytes(f"{title}\n\n{text}".encode(encoding))
+    [doc] = load_corpus(tmp_path)
+    assert doc.title == title
+    assert doc.text.startswith("Un café à Moscou: le président a déclaré")
+
+
+NOISY_HTML = """<!doctype html><html><head><title>Exports to Russia jump in April | Market Wire</title>
+<meta property="og:site_name" content="Market Wire"></head><body>
+<div class="top-bar"><span>Markets</span> <span>Economy</span> <span>TOPBAR_TEXT Subscribe today</span></div>
+<div class="content"><h1>Exports to Russia jump in April</h1>
+<div class="byline">By <span class="author">Jane Roe</span> | <time datetime="2023-05-09">May 9, 2023</time></div>
+<p>China's exports to Russia jumped 153% in April from a year earlier, customs data showed on Tuesday.</p>
+<p>Trade between the two countries has grown since the war began, and analysts expect the rise to continue this year.</p>
+<p>Imports from Russia rose 4% over the same period, mostly oil and gas, the data showed.</p></div>
+<div class="related-stories"><h3>More stories</h3><ul>
+<li><a href="/a">RELATED_TEXT Oil prices slip as demand worries grow</a></li>
+<li><a href="/b">RELATED_TEXT Yuan steadies against the dollar</a></li></ul></div>
+<div id="comments"><h3>12 Comments</h3><div class="comment"><p>COMMENT_TEXT This is fake news!</p></div></div>
+</body></html>"""
+
+
+def test_html_main_text_is_extracted_without_page_furniture(tmp_path):
+    (tmp_path / "wire.html").write_text(NOISY_HTML, encoding="utf-8")
+    [doc] = load_corpus(tmp_path)
+    assert doc.title == "Exports to Russia jump in April"
+    assert (doc.byline, doc.date, doc.publisher) == ("Jane Roe", "2023-05-09", "Market Wire")
+    assert doc.text.startswith("China's exports to Russia jumped 153% in April")
+    assert "mostly oil and gas" in doc.text
+    for junk in ("TOPBAR_TEXT", "RELATED_TEXT", "COMMENT_TEXT"):
+        assert junk not in doc.text

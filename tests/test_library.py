@@ -129,7 +129,8 @@ def test_a_name_taken_by_a_different_article_is_never_overwritten(lib, tmp_path)
 
 
 def test_not_utf8_or_no_article_text_is_skipped_with_the_reason(lib, tmp_path):
-    change = lib.add([("latin.txt", write(tmp_path, "latin.txt", "Caf\xe9 \xe0 Paris ".encode("latin-1") * 3)),
+    latin_1 = "Un caf\xe9 \xe0 Paris ce matin\n\nCaf\xe9 \xe0 Paris. Caf\xe9 fort.".encode("latin-1")
+    change = lib.add([("latin.txt", write(tmp_path, "latin.txt", latin_1)),
                       ("nav.html", write(tmp_path, "nav.html", "<html><nav>Home</nav><script>x()</script></html>"))])
     nav = change.files[1]
     assert (nav.status, nav.reason) == ("skipped", "no article text")

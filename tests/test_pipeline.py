@@ -163,19 +163,25 @@ def test_a_refusal_next_to_a_sentence_that_answers_gets_a_second_narrower_pass(m
     assert_exact_quotes(answer)
 
 
-def test_when_the_second_pass_answer_does_not_check_out_the_sentence_is_quoted(make_pipeline):
+def test_when_the_second_pass_answer_does_not_check_out_the_refusal_stays(make_pipeline):
     p = make_pipeline("The articles don't say.", "yes", "Bananas are yellow [1].")
     answer = p.ask("How much did China’s exports to Russia grow in April?")
-    assert not answer.refused and answer.text.startswith("The articles say: “")
-    [c] = answer.citations
-    assert c.quote in answer.text and "153%" in c.quote
-    assert_exact_quotes(answer)
+    assert answer.refused and answer.citations == [] and len(p.generator.prompts) == 3
+
+
+def test_a_no_for_the_closest_sentence_lets_the_next_one_be_judged(make_pipeline, monkeypatch):
+    monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
+    p = make_pipeline("The articles don't say.", "no", "yes", "China’s exports to Russia jumped 153% [1].")
+    answer = p.ask("how much did exports to russia grow?")
+    assert len(p.generator.prompts) == 4
+    assert user_prompt(p.generator, 1) != user_prompt(p.generator, 2)  # two different sentences judged
+    assert not answer.refused and "153%" in answer.citations[0].quote
 
 
 def test_a_no_from_the_judge_keeps_the_refusal(make_pipeline):
-    p = make_pipeline("The articles don't say.", "No.")
+    p = make_pipeline("The articles don't say.", "No.", "No.")
     answer = p.ask("How much did China’s exports to Russia grow in April?")
-    assert answer.refused and answer.reason == "model_refused" and len(p.generator.prompts) == 2
+    assert answer.refused and answer.reason == "model_refused" and len(p.generator.prompts) <= 3
 
 
 def test_a_name_no_article_mentions_is_refused_before_the_model_with_a_note(make_pipeline):

@@ -3,6 +3,8 @@ promise the product makes ("What did Kirby say?" cites Kirby's own words; off-co
 from __future__ import annotations
 
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +13,8 @@ import pytest
 import rag
 from rag import Config, Pipeline
 from rag.embed import SentenceTransformerEmbedder
+from rag.generate import LlamaGenerator
+from rag.models import QWEN, resolve
 
 pytestmark = pytest.mark.slow
 KIRBY_DOC = "000_d23a82ec91eb8c2b"
@@ -108,11 +112,37 @@ def test_default_model_gives_the_export_figure(qwen):
     assert "153" in answer.text and any("153%" in c.quote for c in answer.citations)
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known: answers 'imports grew 153%' citing the exports sentence (issue 9); "
+                                       "strict, so the fix turns this red until the marker goes")
 def test_default_model_refuses_a_near_miss(qwen):
-    answer = qwen.ask("What did Kirby say about North Korea?")
-    assert answer.refused and not answer.citations
+    # the articles give April's export growth (153%), never the imports': the question passes the early
+    # refusal, so the model itself must see the difference ('North Korea' never reached it: no article names it)
+    answer = qwen.ask("How much did China's imports from Russia grow in April?")
+    if "first_token" not in answer.timings:  # pytest.fail: not the known failure, so the xfail does not hide it
+        pytest.fail("refused before the model was asked: not a near miss any more, pick another question")
+    assert answer.refused and not answer.citations, answer.text
 
 
-def test_default_model_is_the_packaged_qwen():
-    assert Config().llm == "qwen2.5-coder-1.5b"
-    assert "qwen2.5-coder-1.5b" in rag.available_models()
+def test_default_model_is_the_packaged_qwen(qwen):
+    default = Pipeline(replace(Config(), index_dir=qwen.config.index_dir, corpus_dir=qwen.config.corpus_dir))
+    assert default.config.llm == qwen.config.llm  # what a plain `rag ask` loads is what these tests exercise
+    path = resolve(default.config.llm)  # assembled from the packages and checked against the published sha256
+    assert path.name == QWEN.filename and path.stat().st_size == QWEN.size
+    assert "qwen2.5" in qwen.generator.llm.metadata.get("general.name", "").lower()
+
+
+def test_llama_generator_serves_concurrent_streams_one_at_a_time():
+    """Threads streaming from one LlamaGenerator at once each get exactly the answer they get alone."""
+    gen = LlamaGenerator("smollm2-135m", n_ctx=512, n_threads=2)
+    prompts = [[{"role": "user", "content": q}] for q in
+               ("Name three colours.", "Count from one to five.", "What is the capital of France?")]
+    alone = ["".join(gen.stream(m, 24)) for m in prompts]
+    assert len(set(alone)) == 3, alone
+    start = threading.Barrier(len(prompts))
+
+    def together(messages):
+        start.wait()
+        return "".join(gen.stream(messages, 24))
+
+    with ThreadPoolExecutor(len(prompts)) as pool:
+        assert list(pool.map(together, prompts)) == alone

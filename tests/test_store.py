@@ -1,13 +1,20 @@
 """rag/store.py: build/load, manifest checks, incremental rebuilds, corrupt and half-written indexes."""
 import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import faiss
 import numpy as np
 import pytest
-from conftest import HashEmbedder
+from conftest import PROJECT, HashEmbedder
 
-from rag import StoreError, store
+from rag import StoreError, build, store
 from rag.bm25 import BM25
 from rag.corpus import load_corpus
 
@@ -237,12 +244,12 @@ def test_load_without_an_index(tmp_path):
         store.load(tmp_path / "nothing")
 
 
-def test_load_refuses_a_stale_index_when_asked(built, config):
+def test_stale_reasons_of_a_loaded_index(built, config):
     docs = load_corpus(config.corpus_dir)
-    wanted = store.settings(HashEmbedder(name="other"), CHARS, OVERLAP)
-    with pytest.raises(StoreError, match="out of date: built with embedding model 'fake-hash', not 'other'"):
-        store.load(config.index_dir, wanted, docs)
-    assert store.load(config.index_dir, store.settings(HashEmbedder(), CHARS, OVERLAP), docs).chunks
+    manifest = store.load(config.index_dir).manifest
+    wanted = build.settings(HashEmbedder(name="other"), CHARS, OVERLAP)
+    assert build.stale_reasons(manifest, wanted, docs) == ["built with embedding model 'fake-hash', not 'other'"]
+    assert build.stale_reasons(manifest, build.settings(HashEmbedder(), CHARS, OVERLAP), docs) == []
 
 
 def _boom(*args, **kwargs):
@@ -288,3 +295,97 @@ def test_stale_reasons():
     assert reasons[0] == "built with embedding model 'other-model', not 'all-MiniLM-L6-v2'"
     assert "1 removed" in reasons[1]
     assert store.stale_reasons({**manifest, "embed_model": "all-MiniLM-L6-v2", "docs": {}}, wanted, []) == []
+
+
+# ---- builders as real separate processes ----
+
+BUILDER = '''
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])  # tests/, for the fake embedder
+from conftest import HashEmbedder
+from rag import build
+from rag.bm25 import BM25
+
+corpus, index, slow_write, marker = sys.argv[2], sys.argv[3], float(sys.argv[4]), Path(sys.argv[5])
+save = BM25.save
+
+def slow_save(self, folder):  # the build folder is half-written while this sleeps
+    marker.write_text("writing")
+    time.sleep(slow_write)
+    save(self, folder)
+
+BM25.save = slow_save
+index_, report = build.open_index(Path(corpus), Path(index), HashEmbedder(), 420, 1)
+print(report.rebuilt, len(index_.chunks))
+'''
+
+
+def start_builder(tmp_path, corpus, index, slow_write: float, name: str) -> tuple[subprocess.Popen, Path]:
+    script = tmp_path / "builder.py"
+    script.write_text(BUILDER, encoding="utf-8")
+    marker = tmp_path / f"{name}.writing"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    proc = subprocess.Popen([sys.executable, str(script), str(PROJECT / "tests"), str(corpus), str(index),
+                             str(slow_write), str(marker)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    return proc, marker
+
+
+def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.05)
+
+
+def assert_answers(index_dir: Path, corpus_dir: Path):
+    """The index loads, matches a corpus, and finds the Kirby article for a Kirby question."""
+    index = store.load(index_dir)
+    docs = load_corpus(corpus_dir)
+    assert index.manifest["docs"] == {d.doc_id: build.doc_hash(d) for d in docs}
+    assert len(index.chunks) == index.manifest["n_chunks"]
+    [(row, _)] = index.search_bm25("Kirby AUKUS", 1)
+    assert index.chunks[row].doc_id.startswith("000_")
+    [(row, _)] = index.search_dense(HashEmbedder().embed(["he added, citing the AUKUS deal"])[0], 1)
+    assert index.chunks[row].doc_id.startswith("000_")
+    folders = sorted(p.name for p in index_dir.iterdir() if p.is_dir())
+    assert folders == [index.manifest["build"]], folders  # nothing half-written or superseded is left
+    assert not (index_dir / "manifest.json.tmp").exists()
+
+
+def test_two_builders_at_once_both_finish_and_the_index_answers(tmp_path, corpus_dir):
+    other = tmp_path / "other-corpus"  # the second builder indexes a different corpus into the same folder
+    shutil.copytree(corpus_dir, other)
+    (other / "extra.txt").write_text("A headline about an extra article\n\nXi met Putin again.", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    slow, slow_marker = start_builder(tmp_path, corpus_dir, index_dir, 3.0, "slow")
+    wait_for(slow_marker, slow)  # the slow one is mid-write...
+    fast, _ = start_builder(tmp_path, other, index_dir, 0.0, "fast")  # ...when the other one starts
+    for proc in (slow, fast):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.startswith("True")  # each built: the second waited for the first, then rebuilt for its corpus
+    assert_answers(index_dir, other)  # the later build is the index
+
+
+def test_a_builder_killed_mid_write_leaves_the_previous_index_answering(tmp_path, config):
+    first, _ = open_(config, HashEmbedder())
+    path = article(config, "004")
+    path.write_text(path.read_text(encoding="utf-8").replace("phone call Wednesday", "phone call Thursday"),
+                    encoding="utf-8")
+    proc, marker = start_builder(tmp_path, config.corpus_dir, config.index_dir, 600.0, "killed")
+    wait_for(marker, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert [p for p in config.index_dir.iterdir() if p.name.endswith(".tmp")]  # it was killed half-way
+    index = store.load(config.index_dir)
+    assert index.chunks == first.chunks  # the previous index, whole
+    [(row, _)] = index.search_bm25("Kirby AUKUS", 1)
+    assert index.chunks[row].doc_id.startswith("000_")
+    # the lock died with the killed builder: the next build runs at once, picks up the edit, tidies the leftovers
+    t0 = time.monotonic()
+    _, report = open_(config, HashEmbedder())
+    assert report.changed == [path.stem] and time.monotonic() - t0 < 30
+    assert_answers(config.index_dir, config.corpus_dir)

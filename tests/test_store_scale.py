@@ -87,8 +87,10 @@ def test_an_unchanged_corpus_is_not_read_again_at_start(config, monkeypatch):
     first, _ = store.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
     assert first.manifest["files"] and all(len(v) == 2 for v in first.manifest["files"].values())
     reads = []
-    real = store.load_corpus
-    monkeypatch.setattr(store, "load_corpus", lambda folder: reads.append(folder) or real(folder))
+    from rag import build
+
+    real = build.load_corpus
+    monkeypatch.setattr(build, "load_corpus", lambda folder: reads.append(folder) or real(folder))
 
     again, report = store.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
     assert reads == [] and not report.rebuilt and report.unchanged == 5 and len(again.chunks) == len(first.chunks)

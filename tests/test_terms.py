@@ -28,6 +28,9 @@ def test_names(question, expected):
     ("Xinhua International reported.", "Xi", False),  # initials only count for acronyms
     ("North of the border, Korea...", "North Korea", True),  # both words present: counted (lenient by design)
     ("The Korean peninsula.", "North Korea", False),
+    ("China said so.", "Chinese", True),  # a demonym and its country
+    ("Ukraine was invaded.", "Ukrainian", True),
+    ("Kirby spoke.", "Kremlin", False),
 ])
 def test_mentions(text, name, expected):
     assert mentions(text, name) is expected
