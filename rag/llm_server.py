@@ -2,10 +2,11 @@
 TGI) through the `openai` client. No lock here: the server queues concurrent requests, so the web chat serves
 several users at once. Chosen with `RAG_LLM_URL` (plus optional `RAG_LLM_KEY`, `RAG_LLM_MODEL`).
 
-Token counts for the prompt budget come, in order of preference, from the server itself
-(`/extras/tokenize/count` of llama-cpp-python's server, `/tokenize` of llama.cpp's and vLLM's servers),
-from a local copy of the same GGUF (`RAG_LLM` naming it; vocabulary only, no weights loaded), or from a
-conservative estimate of one token per two UTF-8 bytes (English runs ~4 bytes a token, so this shows
+Token counts for the prompt budget come, in order of preference, from a local copy of the GGUF the server
+names (`RAG_LLM` naming the same file; vocabulary only, no weights loaded: llama-cpp-python's server answers
+its tokenize endpoint only between generations, so with several users each count would queue), from the
+server itself (`/extras/tokenize/count` of llama-cpp-python's server, `/tokenize` of llama.cpp's and vLLM's),
+from a local GGUF that may not be the served one, or from a conservative estimate of one token per two UTF-8 bytes (English runs ~4 bytes a token, so this shows
 fewer passages rather than overflow the context).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import math
 import threading
 from typing import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ModelError
@@ -81,7 +83,10 @@ class OpenAIGenerator:
     def _pick_counter(self) -> tuple[Callable[[str], int], str]:
         import httpx
 
-        http = httpx.Client(base_url=server_root(self.url), timeout=30,
+        local = _local_tokenizer(self.local_model)
+        if local is not None and _same_file(self.name, self.local_model):
+            return local, "local gguf"  # exact, and no round trip queued behind other users' generations
+        http = httpx.Client(base_url=server_root(self.url), timeout=self.timeout,
                             headers={"Authorization": f"Bearer {self.key}"})
         # (path, request body, token count from the reply); each server answers one of these
         shapes = [
@@ -101,7 +106,6 @@ class OpenAIGenerator:
             except Exception:
                 continue
             return (lambda t, ask=ask, bos=bos: max(ask(t) - bos, 0)), "server"
-        local = _local_tokenizer(self.local_model)
         if local is not None:
             return local, "local gguf"
         return estimate_tokens, "estimate"
@@ -121,6 +125,18 @@ class OpenAIGenerator:
                 yield chunk.choices[0].delta.content
 
 
+def _same_file(served: str, local_model: str) -> bool:
+    """Does the server name the GGUF that RAG_LLM names here? llama-cpp-python's server lists the model by
+    its path: '/models/SmolLM2-135M-Instruct.Q4_1.gguf' and 'smollm2-135m' (packaged) -> True."""
+    try:
+        from .models import resolve
+
+        where = resolve(local_model)
+    except Exception:
+        return False
+    return hasattr(where, "name") and Path(served).name == where.name
+
+
 def _local_tokenizer(model: str) -> Callable[[str], int] | None:
     """The tokenizer of a local GGUF (vocabulary only), or None when there is none to load."""
     if not model:
@@ -128,14 +144,12 @@ def _local_tokenizer(model: str) -> Callable[[str], int] | None:
     try:
         from llama_cpp import Llama
 
-        from .generate import _quiet
         from .models import resolve
 
         where = resolve(model)
         if not hasattr(where, "is_file"):
             return None  # a hub id: nothing local
-        with _quiet():
-            llm = Llama(model_path=str(where), vocab_only=True, verbose=False)
+        llm = Llama(model_path=str(where), vocab_only=True, verbose=False)
     except Exception:
         return None
     return lambda t: len(llm.tokenize(t.encode("utf-8"), add_bos=False, special=True))

@@ -108,6 +108,15 @@ def test_without_a_tokenize_endpoint_the_local_gguf_or_the_estimate_counts(fake)
     assert gen.count_tokens("Hello world") == 6 and gen.counting == "estimate"
 
 
+def test_a_server_running_our_gguf_is_counted_here_without_round_trips(fake):
+    from rag.models import resolve
+
+    gen = OpenAIGenerator(fake, model=str(resolve("smollm2-135m")), local_model="smollm2-135m")
+    assert gen.count_tokens("Kirby said these two countries have grown closer.") > 5
+    assert gen.counting == "local gguf"
+    assert not [r for r in FakeServer.requests if "tokenize" in r["path"]]  # none queued behind generations
+
+
 def test_the_pipeline_answers_through_the_server_with_citations(fake, config):
     p = Pipeline(replace(config, llm_url=fake), embedder=HashEmbedder())
     assert isinstance(p.generator, OpenAIGenerator)
@@ -172,7 +181,12 @@ def test_llama_cpp_server_answers_with_checked_citations(llama_server, config):
 
     local = LlamaGenerator("smollm2-135m")
     text = "Kirby said these two countries have grown closer, citing AUKUS."
-    assert gen.count_tokens(text) == local.count_tokens(text) and gen.counting == "server"
+    import httpx
+
+    served = httpx.post(llama_server + "/extras/tokenize/count", json={"input": text}).json()["count"]
+    bos = httpx.post(llama_server + "/extras/tokenize/count", json={"input": ""}).json()["count"]
+    # the server serves the GGUF RAG_LLM names: counted here, exactly as the server counts
+    assert gen.count_tokens(text) == local.count_tokens(text) == served - bos and gen.counting == "local gguf"
     first = p.ask(KIRBY_Q)
     assert_well_formed(first)
     assert first.prompt_tokens > 0 and "first_token" in first.timings
