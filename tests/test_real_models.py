@@ -112,8 +112,6 @@ def test_default_model_gives_the_export_figure(qwen):
     assert "153" in answer.text and any("153%" in c.quote for c in answer.citations)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known: answers 'imports grew 153%' citing the exports sentence (issue 9); "
-                                       "strict, so the fix turns this red until the marker goes")
 def test_default_model_refuses_a_near_miss(qwen):
     # the articles give April's export growth (153%), never the imports': the question passes the early
     # refusal, so the model itself must see the difference ('North Korea' never reached it: no article names it)
