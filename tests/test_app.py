@@ -217,7 +217,7 @@ def test_page_says_models_are_loading_until_they_are():
 
     class Slow(FakeEngine):
         def warm(self):
-            release.wait(5)
+            release.wait(120)  # released by the test: a loaded machine must not make the page ready early
 
     demo = app.create_app(Slow(), models=["fake-small"])
     status, timer = handler(demo, "poll")("fake-small")
