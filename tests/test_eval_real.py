@@ -11,7 +11,8 @@ pytestmark = pytest.mark.slow
 def test_small_model_eval_writes_a_well_formed_report(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))  # never touch the project's index
     out = tmp_path / "results"
-    assert main(["--model", "smollm2-135m", "--retrieval", "hybrid,bm25", "--limit", "4", "--out", str(out),
+    assert main(["--set", "news-dev", "--model", "smollm2-135m", "--retrieval", "hybrid,bm25", "--limit", "4",
+                 "--out", str(out),
                  "--no-progress"]) == 0
     table = capsys.readouterr().out
     assert "recall@5" in table.lower() and "smollm2-135m" in table
