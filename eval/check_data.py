@@ -24,17 +24,10 @@ SETS = [
     (EVAL / "wiki" / "questions.jsonl", EVAL / "wiki" / "corpus", True),
 ]
 SPLIT = EVAL / "split.json"
-SPLIT_SETS = [EVAL / "questions.jsonl", EVAL / "questions_new.jsonl"]
-# Questions already seen by the developers (issue 7): they must be in dev.
-SEEN = [
-    "What position does John Kirby hold?",
-    "What is the United States worried that Beijing could give Russia?",
-    "Which country was Xi set to visit on a state visit before meeting Putin at the SCO summit?",
-    "In which city did Mishustin speak at a business forum?",
-    "How many points are in Beijing's peace proposal?",
-    "What did Xi and Putin call each other?",
-    "Which summit's joint communique called out China and Russia?",
-]
+try:  # the seven questions the developers saw, and the split's files: defined once, in make_split
+    from .make_split import FILES as SPLIT_SETS, SEEN
+except ImportError:  # run as a script: python3 eval/check_data.py
+    from make_split import FILES as SPLIT_SETS, SEEN
 
 TYPES = {"who-said", "affiliation", "number", "date", "place", "multi-doc",
          "conflict", "follow-up", "unanswerable"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -78,3 +79,13 @@ def make_pipeline(config):
                         generator=ScriptedGenerator(*replies))
 
     return make
+
+
+def stop(process, timeout: float = 15) -> None:
+    """End a server a test started: terminate, then kill if it does not exit within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

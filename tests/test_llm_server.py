@@ -14,7 +14,7 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import HashEmbedder
+from conftest import HashEmbedder, stop
 
 from rag import Pipeline
 from rag.llm_server import OpenAIGenerator, api_base, estimate_tokens, server_root
@@ -160,12 +160,7 @@ def llama_server():
             time.sleep(0.5)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, 15)
         log.close()
 
 

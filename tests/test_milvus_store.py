@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import HashEmbedder, ScriptedGenerator
+from conftest import HashEmbedder, ScriptedGenerator, stop
 
 from rag import Pipeline, StoreError
 from rag.milvus_store import MilvusIndex, open_milvus, row_id
@@ -272,9 +272,4 @@ def test_a_milvus_server_through_a_uri_passes_the_same_checks(config, tmp_path):
         index, report = open_(served, HashEmbedder())
         assert not report.rebuilt and index.manifest["uri"].startswith("http://127.0.0.1:")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, 10)
