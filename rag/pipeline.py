@@ -123,7 +123,11 @@ class Pipeline:
         """Yield answer text pieces as they are generated, then the checked Answer (always last)."""
         t0 = time.perf_counter()
         searched = self.standalone(question, history)
-        hits = self.search(searched, k, where)
+        k = k or self.config.k
+        # one search serves both: the k best are shown, the wider context checks an answer's articles
+        # (the k best of a longer list are the same k: fusion ranks the same candidate lists)
+        context = self.search(searched, max(k, CONTEXT), where)
+        hits = context[:k]
         scope = where.describe(self.index.chunks) if where else ""
         embed = _memo(self.embedder.embed)
         timings = {"retrieve": time.perf_counter() - t0}
@@ -167,7 +171,6 @@ class Pipeline:
             pieces.append(piece)
             yield piece
         timings["generate"] = time.perf_counter() - t_gen
-        context = self.search(searched, max(CONTEXT, len(hits)), where) if CONTEXT else []
         checked = self._verify("".join(pieces), searched, shown, embed, context)
         differ = cite.conflicting(searched, checked, shown, scores)
         if differ:  # other articles give another figure: say so, citing them
