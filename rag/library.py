@@ -22,11 +22,10 @@ from typing import Callable, Literal
 import numpy as np
 
 from . import store
-from .corpus import SUFFIXES, load_corpus, read_document
+from .corpus import MAX_BYTES, SUFFIXES, load_corpus, read_document
 from .errors import CorpusError
 from .retrieve import iso_date
 
-MAX_BYTES = 5_000_000  # per file: a long news article is ~50 KB; 5 MB also admits a saved web page with inline markup
 Status = Literal["added", "unchanged", "skipped"]
 Reason = Literal["", "unsafe name", "not text", "too large", "empty", "binary", "no article text", "renamed"]
 Progress = Callable[[float, str], None]  # (fraction done 0..1, what is happening)
