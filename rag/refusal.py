@@ -50,7 +50,7 @@ def unknown_names(question: str, hits: Sequence[Hit], vocabulary: Container[str]
     """
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     unknown = []
-    for name in names(question):
+    for name in names(question, opening=False):
         spelled = any(v.split() and all(w in vocabulary for w in v.split()) for v in variants(name))
         if not spelled and not any(mentions(t, name) for t in texts):
             unknown.append(name)
@@ -74,7 +74,7 @@ def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:
     ('How much did exports grow in March?', passages saying 'in April') -> ['march']
     """
     text = "\n".join(f"{h.chunk.title}\n{h.chunk.text}\n{' '.join(h.chunk.speakers)}" for h in passages)
-    missing = [n for n in names(question) if not mentions(text, n)]
+    missing = [n for n in names(question, opening=False) if not mentions(text, n)]
     missing += sorted(numbers(question, words=False) - numbers(text))
     missing += sorted(dates(question) - dates(text))
     return list({m.lower(): m for m in reversed(missing)}.values())[::-1]  # 'March' the name, 'march' the date: once

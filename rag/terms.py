@@ -10,6 +10,8 @@ import os
 import re
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 from .bm25 import tokenize
 
 # Aliases initials cannot derive: general English, not tied to any corpus (each group is one entity).
@@ -37,16 +39,28 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _JOINERS = {"of", "the", "for", "and", "de", "la"}
 
 
-def names(question: str) -> list[str]:
+def names(question: str, opening: bool = True) -> list[str]:
     """Capitalised names and acronyms the question mentions, without the question's own opening word.
 
     'Which country was Xi set to visit before the SCO summit?' -> ['Xi', 'SCO']
     'What is the United States worried about?' -> ['United States']
+    With opening=False, a lone capitalised word that opens a sentence is not taken for a name: sentence
+    case capitalises it anyway ('Approximately how many...', 'Roughly when...'). A run of capitalised
+    words ('Prime Minister Mishustin said...') and an acronym still count.
     """
     out = []
     for m in _NAME.finditer(question):
-        out += _names_in(m)
+        found = _names_in(m)
+        if not opening and found and _opens_sentence(question, m) and " " not in m.group().strip() \
+                and not _ACRONYM.match(m.group().rstrip(".")):
+            found = found[1:] if found[0] == re.sub(r"[’']s$", "", m.group().rstrip(".")) else found
+        out += found
     return list(dict.fromkeys(out))
+
+
+def _opens_sentence(text: str, m: re.Match) -> bool:
+    before = text[:m.start()].rstrip(" \t\"“‘'(")
+    return not before or before[-1] in ".?!:;\n"
 
 
 def _names_in(m: re.Match) -> list[str]:
@@ -133,6 +147,8 @@ def mentions(text: str, name: str) -> bool:
             common = len(os.path.commonprefix([w, t]))
             if common >= 4 and common >= min(len(w), len(t)) - 3:
                 return True
+    if _spelled_alike(parts, set(words)):  # 'Zelenskyy' ~ 'Zelensky', 'Mishustin' ~ 'Mishoustine'
+        return True
     if len(parts) > 1 and parts[-1] in words:  # 'Prime Minister Mikhail Mishustin' ~ 'Mishustin, the premier'
         present = set(words)
         if sum(p in present for p in parts[:-1]) * 2 >= len(parts) - 1:
@@ -147,6 +163,24 @@ def mentions(text: str, name: str) -> bool:
                     if initials(" ".join(words[i:j])) in wanted:
                         return True
     return False
+
+
+def _spelled_alike(parts: list[str], words: set[str]) -> bool:
+    """Every part of a name in the words, a long part also under another spelling: one edit for 5-9
+    letters, two from 10 (transliterations and typos), same first letter. Short words must match exactly:
+    'Iran' is not 'Iraq'."""
+    if not parts:
+        return False
+    for p in parts:
+        if p in words:
+            continue
+        if len(p) < 5:
+            return False
+        edits = 1 if len(p) < 10 else 2
+        if not any(t[0] == p[0] and abs(len(t) - len(p)) <= edits
+                   and Levenshtein.distance(p, t, score_cutoff=edits) <= edits for t in words):
+            return False
+    return True
 
 
 def content(text: str) -> set[str]:

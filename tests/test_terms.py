@@ -17,6 +17,17 @@ def test_names(question, expected):
     assert names(question) == expected
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("Approximately how many points are in the plan?", []),  # sentence case, not a name
+    ("Roughly when did Putin arrive? Briefly, why?", ["Putin"]),
+    ("Prime Minister Mishustin said what?", ["Prime Minister Mishustin"]),  # a run of capitals stays a name
+    ("SCO members met where?", ["SCO"]),  # an acronym stays a name
+    ("What did “Kirby” say?", ["Kirby"]),
+])
+def test_names_without_the_opening_word(question, expected):
+    assert names(question, opening=False) == expected
+
+
 @pytest.mark.parametrize("text, name, expected", [
     ("Leaders met at the Shanghai Cooperation Organization summit.", "SCO", True),
     ("U.S. officials are worried.", "United States", True),
@@ -31,6 +42,11 @@ def test_names(question, expected):
     ("China said so.", "Chinese", True),  # a demonym and its country
     ("Ukraine was invaded.", "Ukrainian", True),
     ("Kirby spoke.", "Kremlin", False),
+    ("President Volodymyr Zelensky spoke.", "Zelenskyy", True),  # another transliteration: one edit
+    ("Mishustin spoke.", "Mishustn", True),  # a typo: one edit
+    ("Troops left Iraq.", "Iran", False),  # short names must match exactly
+    ("Slovenia signed.", "Slovakia", False),  # two edits on an 8-letter name: another country
+    ("President Volodymyr Zelensky spoke.", "Volodymyr Zelenskyy", True),
 ])
 def test_mentions(text, name, expected):
     assert mentions(text, name) is expected
