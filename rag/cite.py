@@ -21,6 +21,8 @@ from .terms import content, mentions, names, numbers
 from .types import Citation, Hit, Reason
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern: [1], [1, 2], [1,2]
+# a line that opens with its marker, list style: '[1] Xi said so.' or '- [2] He left.' -> the marker ends it
+_LEADING_MARKER = re.compile(r"(?m)^([ \t]*(?:[-*•]|\d+[.)])?[ \t]*)((?:\[\d+(?:\s*,\s*\d+)*\][ \t]*)+)(\S.*?)[ \t]*$")
 _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|without)\b|n[’']t\b", re.I)
 _STUB = re.compile(r"^(?:according to(?: the)? (?:(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
@@ -144,6 +146,7 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
     text = tidy(text)
     if is_refusal(text) and not MARKER.search(text):
         return Checked(REFUSAL, [], True, "model_refused")
+    text = _LEADING_MARKER.sub(lambda m: f"{m[1]}{m[3]} {m[2].strip()}", text)
     text = _MARKER_AFTER_END.sub(r"\2\1", text)  # 'closer. [2]' -> 'closer [2].': the marker joins its sentence
     spans = [(s, e) for s, e in split_sentences(text) if MARKER.sub("", text[s:e]).strip()]
     claims = [MARKER.sub("", text[s:e]).strip() for s, e in spans]

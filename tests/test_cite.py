@@ -170,6 +170,20 @@ def test_a_marker_written_after_the_period_and_a_space_is_kept():
     assert checked.text == "Kirby told reporters about it on Monday [2]."
 
 
+@pytest.mark.parametrize("reply", [
+    "[3] Xi met Putin in Moscow for four hours.\n[2] Kirby said these countries have grown closer.",
+    "- [3] Xi met Putin in Moscow for four hours.\n- [2] Kirby said these countries have grown closer.",
+    "1. [3] Xi met Putin in Moscow for four hours.\n2. [2] Kirby said these countries have grown closer.",
+])
+def test_a_marker_that_opens_its_line_ends_it(reply):
+    checked = check(reply, HITS)
+    lines = checked.text.split("\n")
+    assert [re.sub(r"^(?:- |\d\. )", "", line) for line in lines] == [
+        "Xi met Putin in Moscow for four hours [3].", "Kirby said these countries have grown closer [2]."]
+    assert cited(checked) == [2, 3]
+    assert all(re.fullmatch(r"\d\.", d) for d in checked.dropped)  # only a list's numbers, no claim
+
+
 # support()
 
 
