@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import Config, Pipeline, RagError, store
+from rag import Config, Pipeline, RagError, build, store
 from rag.chunk import chunk_document
 from rag.corpus import load_corpus
 from rag.prompt import build_messages
@@ -79,7 +79,7 @@ def wiki_corpus(folder: Path, limit: int | None) -> tuple[Path, list[str]]:
 
 
 class TimedEmbedder:
-    """Wraps the real embedder to time the encode inside `store.build`."""
+    """Wraps the real embedder to time the encode inside `build.build`."""
 
     def __init__(self, inner):
         self.inner, self.name, self.seconds = inner, inner.name, 0.0
@@ -97,19 +97,19 @@ class TimedEmbedder:
 
 
 def bench_build(corpus: Path, config: Config, embedder, repeats: int) -> tuple[dict, store.Index]:
-    """`rag index` end to end (load_corpus + store.build into a fresh folder) beside raw encode of the same texts."""
+    """`rag index` end to end (load_corpus + build.build into a fresh folder) beside raw encode of the same texts."""
     size, overlap = config.chunk_chars, config.chunk_overlap
     runs = []
     for rep in range(repeats):
         load_s, docs = clock(load_corpus, corpus)
         chunk_s, chunks = clock(lambda: [c for d in docs for c in chunk_document(d, size, overlap)])
-        texts = [store.index_text(c) for c in chunks]  # exactly what store.build embeds
+        texts = [build.index_text(c) for c in chunks]  # exactly what build.build embeds
         raw = lambda: embedder.model.encode(  # noqa: E731
             texts, batch_size=embedder.batch_size, normalize_embeddings=True, convert_to_numpy=True)
         timed = TimedEmbedder(embedder)
         with tempfile.TemporaryDirectory() as tmp:
             raw_s = clock(raw)[0] if rep % 2 else None  # alternate the order: drift in machine load hits both
-            build_s, (index, _) = clock(store.build, docs, timed, Path(tmp), size, overlap)
+            build_s, (index, _) = clock(build.build, docs, timed, Path(tmp), size, overlap)
             raw_s = raw_s or clock(raw)[0]
         runs.append({"load_s": load_s, "chunk_s": chunk_s, "embed_in_build_s": timed.seconds, "build_s": build_s,
                      "total_s": load_s + build_s, "raw_encode_s": raw_s})

@@ -6,7 +6,7 @@ start-up with an unchanged corpus; answer throughput of 4 concurrent clients, LL
 
 Search uses synthetic unit vectors (384-d, clustered around n/100 centres like sentence embeddings of related
 texts; queries are fresh points of the same clusters), so no embedding model runs. Start-up builds a real index
-folder through `rag.store.build` from synthetic articles with a fake embedder, then times `store.open_index` on
+folder through `rag.build.build` from synthetic articles with a fake embedder, then times `build.open_index` on
 the unchanged corpus in a fresh process. Throughput runs the real pipeline with a real model. Results go to
 bench/scale_results.md and bench/scale_results.json (rewritten after each section).
 """
@@ -210,18 +210,18 @@ def synthetic_corpus(folder: Path, chunks: int, per_article: int = 20) -> None:
 
 def startup_section(n: int, out: dict) -> None:
     """Build a real FAISS index folder of ~n chunks, then time opening it unchanged in a fresh process."""
-    from rag import store
+    from rag import build
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
         synthetic_corpus(corpus, n)
         t0 = now()
-        built, report = store.open_index(corpus, index, FakeEmbedder(), 420, 1)
+        built, report = build.open_index(corpus, index, FakeEmbedder(), 420, 1)
         build_s = now() - t0
         code = (
-            "import time, sys; t0 = time.perf_counter(); from rag import store; sys.path.insert(0, %r);"
+            "import time, sys; t0 = time.perf_counter(); from rag import build; sys.path.insert(0, %r);"
             "from scale import FakeEmbedder; t1 = time.perf_counter();"
-            "index, report = store.open_index(%r, %r, FakeEmbedder(), 420, 1); t2 = time.perf_counter();"
+            "index, report = build.open_index(%r, %r, FakeEmbedder(), 420, 1); t2 = time.perf_counter();"
             "assert not report.rebuilt; print(t1 - t0, t2 - t1, len(index.chunks), index.manifest['dense'])"
         ) % (str(HERE), str(corpus), str(index))
         runs = []

@@ -21,7 +21,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from . import store
+from .build import BuildReport
 from .corpus import MAX_BYTES, SUFFIXES, load_corpus, read_document
 from .errors import CorpusError
 from .retrieve import iso_date
@@ -70,7 +70,7 @@ class Change:
     """The outcome of add() or remove(): per-file reports and the index build (None when nothing changed)."""
 
     files: list[FileReport] = field(default_factory=list)
-    build: store.BuildReport | None = None
+    build: BuildReport | None = None
     removed: str = ""
 
 
@@ -310,13 +310,11 @@ class Library:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
         return counts
 
-    def _reindex(self, progress: Progress) -> store.BuildReport:
+    def _reindex(self, progress: Progress) -> BuildReport:
         """Build the new index beside the one in use (store re-embeds only new or changed articles), then swap."""
-        c = self.pipeline.config
         embedder = _Batches(self.pipeline.embedder, progress)
         progress(0.05, "reading articles")
-        index, report = store.open_index(c.corpus_dir, c.index_dir, embedder, c.chunk_chars, c.chunk_overlap,
-                                         named=False)
+        index, report = self.pipeline.open_store(named=False, embedder=embedder)  # FAISS files or Milvus
         self.pipeline.use_index(index, report)
         progress(1.0, f"indexed: {report.chunks} passages, {report.embedded} embedded in {report.seconds:.1f} s")
         return report

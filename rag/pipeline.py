@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import attribution, cite, refusal, store
+from . import attribution, build, cite, refusal, store
 from .chunk import split_sentences
 from .config import Config, threads
 from .embed import Embedder, SentenceTransformerEmbedder
@@ -49,13 +49,13 @@ class Pipeline:
         self._lock = threading.RLock()
         self._siblings: dict[str, Pipeline] = {}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.build_report: store.BuildReport | None = None
+        self.build_report: build.BuildReport | None = None
 
     @property
     def index(self) -> store.Index:
         with self._lock:
             if self._index is None:
-                self._index, self.build_report = self._open_index(named=self.config.index_named)
+                self._index, self.build_report = self.open_store(named=self.config.index_named)
             return self._index
 
     @property
@@ -261,30 +261,32 @@ class Pipeline:
             found = attribution.relevant(request.topic, found, embed)
         return found
 
-    def use_index(self, index: store.Index, report: store.BuildReport | None = None) -> None:
+    def use_index(self, index: store.Index, report: build.BuildReport | None = None) -> None:
         """Answer from `index` from now on (built elsewhere, e.g. by rag.library), here and in with_model() siblings."""
         with self._lock:
             self._index, self.build_report = index, report
             for sibling in self._siblings.values():
                 sibling.use_index(index, report)
 
-    def reindex(self, progress: bool = False) -> store.BuildReport:
+    def reindex(self, progress: bool = False) -> build.BuildReport:
         """Build or update the index now, even if the user named it (`rag index`)."""
         with self._lock:
-            self._index, self.build_report = self._open_index(named=False, progress=progress)
+            self._index, self.build_report = self.open_store(named=False, progress=progress)
             return self.build_report
 
-    def _open_index(self, named: bool, progress: bool = False):
-        """The configured store, brought up to date with the corpus: FAISS files (default) or Milvus."""
+    def open_store(self, named: bool, progress: bool = False, embedder: Embedder | None = None):
+        """The configured store, brought up to date with the corpus: FAISS files (default) or Milvus.
+        (index, report); `embedder` stands in for the pipeline's (e.g. one that reports progress)."""
         c = self.config
+        embedder = embedder or self.embedder
         if c.store == "milvus":
             from .milvus_store import open_milvus
             uri = c.milvus_uri or str(c.index_dir / "milvus.db")
-            return open_milvus(c.corpus_dir, uri, c.milvus_collection, self.embedder, c.chunk_chars,
+            return open_milvus(c.corpus_dir, uri, c.milvus_collection, embedder, c.chunk_chars,
                                c.chunk_overlap, named=named, progress=progress)
         if c.store != "faiss":
             raise StoreError(f"unknown store {c.store!r}: use faiss or milvus")
-        return store.open_index(c.corpus_dir, c.index_dir, self.embedder, c.chunk_chars, c.chunk_overlap,
+        return build.open_index(c.corpus_dir, c.index_dir, embedder, c.chunk_chars, c.chunk_overlap,
                                 named=named, progress=progress)
 
     def _check(self, question: str) -> str:

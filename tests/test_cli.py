@@ -9,7 +9,7 @@ from conftest import PROJECT, HashEmbedder, ScriptedGenerator
 
 import rag.cli
 import rag.pipeline
-from rag import store
+from rag import build
 from rag.cli import main
 from rag.prompt import REFUSAL
 
@@ -165,7 +165,7 @@ def test_ask_a_question_too_long(fakes, capsys, built, corpus_dir):
 
 def test_ask_with_an_index_built_by_another_embedder(fakes, capsys, corpus_dir, tmp_path):
     index = tmp_path / "other"
-    store.open_index(corpus_dir, index, HashEmbedder("other-embedder"), 420, 1)
+    build.open_index(corpus_dir, index, HashEmbedder("other-embedder"), 420, 1)
     before = (index / "manifest.json").read_bytes()
     code, out, err = run(capsys, "ask", KIRBY_Q, "--index", index, "--corpus", corpus_dir)
     assert code == 2 and out == ""

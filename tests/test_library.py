@@ -155,7 +155,7 @@ def test_a_failed_build_leaves_the_corpus_and_the_index_as_they_were(lib, tmp_pa
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(rag.library.store, "open_index", broken)
+    monkeypatch.setattr(rag.build, "open_index", broken)
     with pytest.raises(RuntimeError):
         lib.add([("zorvath.txt", write(tmp_path, "zorvath.txt", ZORVATH))])
     assert not (lib.corpus_dir / "zorvath.txt").exists()

@@ -5,7 +5,7 @@ import faiss
 import pytest
 from conftest import CORPUS, HashEmbedder
 
-from rag import store
+from rag import build, store
 from rag.bm25 import BM25
 from rag.retrieve import overlap, rrf, search
 from rag.types import Chunk
@@ -20,7 +20,7 @@ def embedder():
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory, embedder):
-    index, _ = store.open_index(CORPUS, tmp_path_factory.mktemp("retrieve") / "index", embedder, 420, 1)
+    index, _ = build.open_index(CORPUS, tmp_path_factory.mktemp("retrieve") / "index", embedder, 420, 1)
     return index
 
 
@@ -146,7 +146,7 @@ def test_an_article_copied_under_two_names_is_returned_once(tmp_path, mode):
     [kirby] = CORPUS.glob("000_*.txt")
     shutil.copy(kirby, corpus / "zz_syndicated_copy.txt")
     embedder = HashEmbedder()
-    index, _ = store.open_index(corpus, tmp_path / "index", embedder, 420, 1)
+    index, _ = build.open_index(corpus, tmp_path / "index", embedder, 420, 1)
     for query in ["What did Kirby say?", "AUKUS submarines Australia", "Xi Jinping world order"]:
         hits = run(index, embedder, query, k=10, mode=mode)
         texts = [h.chunk.text for h in hits]

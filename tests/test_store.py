@@ -22,7 +22,7 @@ CHARS, OVERLAP = 420, 1
 
 
 def open_(config, embedder, named=False):
-    return store.open_index(config.corpus_dir, config.index_dir, embedder, CHARS, OVERLAP, named=named)
+    return build.open_index(config.corpus_dir, config.index_dir, embedder, CHARS, OVERLAP, named=named)
 
 
 def build_folder(config):
@@ -50,7 +50,7 @@ def built(config):
 def test_build_then_load_round_trip(config):
     docs = load_corpus(config.corpus_dir)
     emb = HashEmbedder()
-    index, report = store.build(docs, emb, config.index_dir, CHARS, OVERLAP)
+    index, report = build.build(docs, emb, config.index_dir, CHARS, OVERLAP)
     loaded = store.load(config.index_dir)
     assert loaded.chunks == index.chunks
     assert loaded.manifest == index.manifest
@@ -78,14 +78,14 @@ def test_manifest(built, config):
     assert (manifest["chunk_chars"], manifest["chunk_overlap"]) == (CHARS, OVERLAP)
     assert manifest["n_chunks"] == len(index.chunks)
     docs = load_corpus(config.corpus_dir)
-    assert manifest["docs"] == {d.doc_id: store.doc_hash(d) for d in docs}
+    assert manifest["docs"] == {d.doc_id: build.doc_hash(d) for d in docs}
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in manifest["docs"].values())
 
 
 def test_index_text_names_the_speakers(built):
     _, index, _ = built
     kirby = next(c for c in index.chunks if "he added, citing the AUKUS deal" in c.text)
-    assert store.index_text(kirby).startswith(f"{kirby.title}\nQuotes from John Kirby.\n")
+    assert build.index_text(kirby).startswith(f"{kirby.title}\nQuotes from John Kirby.\n")
 
 
 def test_a_current_index_is_loaded_not_re_embedded(built, config):
@@ -165,7 +165,7 @@ def test_another_embedder_is_refused_for_a_named_index(built, config):
 def test_other_chunk_settings_are_refused_for_a_named_index(built, config):
     emb, _, _ = built
     with pytest.raises(StoreError, match="chunk_chars=420, not 300"):
-        store.open_index(config.corpus_dir, config.index_dir, emb, 300, OVERLAP, named=True)
+        build.open_index(config.corpus_dir, config.index_dir, emb, 300, OVERLAP, named=True)
 
 
 def test_a_named_index_that_does_not_exist_yet_is_built(config):
@@ -290,11 +290,11 @@ def test_a_good_build_leaves_no_temporary_files_and_one_build_folder(built, conf
 def test_stale_reasons():
     manifest = {"format": store.FORMAT, "embed_model": "other-model", "dim": 256, "chunk_chars": CHARS, "chunk_overlap": OVERLAP,
                 "docs": {"gone": "x"}}
-    wanted = store.settings(HashEmbedder(name="all-MiniLM-L6-v2"), CHARS, OVERLAP)
-    reasons = store.stale_reasons(manifest, wanted, [])
+    wanted = build.settings(HashEmbedder(name="all-MiniLM-L6-v2"), CHARS, OVERLAP)
+    reasons = build.stale_reasons(manifest, wanted, [])
     assert reasons[0] == "built with embedding model 'other-model', not 'all-MiniLM-L6-v2'"
     assert "1 removed" in reasons[1]
-    assert store.stale_reasons({**manifest, "embed_model": "all-MiniLM-L6-v2", "docs": {}}, wanted, []) == []
+    assert build.stale_reasons({**manifest, "embed_model": "all-MiniLM-L6-v2", "docs": {}}, wanted, []) == []
 
 
 # ---- builders as real separate processes ----

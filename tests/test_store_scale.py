@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import HashEmbedder
 
-from rag import store
+from rag import build, store
 from rag.bm25 import BM25
 
 CHARS, OVERLAP = 420, 1
@@ -49,9 +49,9 @@ def _flat(matrix):
 
 
 def test_a_corpus_above_the_threshold_gets_an_approximate_index_end_to_end(config, monkeypatch):
-    exact, _ = store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
+    exact, _ = build.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
     monkeypatch.setattr(store, "APPROX_MIN", 10)
-    approx, _ = store.open_index(config.corpus_dir, config.index_dir.parent / "approx", HashEmbedder(), CHARS, OVERLAP)
+    approx, _ = build.open_index(config.corpus_dir, config.index_dir.parent / "approx", HashEmbedder(), CHARS, OVERLAP)
     assert approx.manifest["dense"] == "IndexIVFScalarQuantizer" and exact.manifest["dense"] == "IndexFlatIP"
     loaded = store.load(config.index_dir.parent / "approx")
     assert loaded.dense.nprobe == store.NPROBE
@@ -63,7 +63,7 @@ def test_a_corpus_above_the_threshold_gets_an_approximate_index_end_to_end(confi
 
 
 def test_chunks_are_a_lazy_table_on_disk(config):
-    index, _ = store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
+    index, _ = build.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
     table = index.chunks
     assert isinstance(table, store.ChunkTable)
     chunks = list(table)
@@ -84,36 +84,34 @@ def test_chunks_are_a_lazy_table_on_disk(config):
 
 def test_an_unchanged_corpus_is_not_read_again_at_start(config, monkeypatch):
     emb = HashEmbedder()
-    first, _ = store.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
+    first, _ = build.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
     assert first.manifest["files"] and all(len(v) == 2 for v in first.manifest["files"].values())
     reads = []
-    from rag import build
-
     real = build.load_corpus
     monkeypatch.setattr(build, "load_corpus", lambda folder: reads.append(folder) or real(folder))
 
-    again, report = store.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
+    again, report = build.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
     assert reads == [] and not report.rebuilt and report.unchanged == 5 and len(again.chunks) == len(first.chunks)
 
     [path] = config.corpus_dir.glob("003_*.txt")
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched, same bytes: read, not re-embedded
     calls = emb.calls
-    _, report = store.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
+    _, report = build.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
     assert len(reads) == 1 and not report.rebuilt and emb.calls == calls
-    _, report = store.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
+    _, report = build.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
     assert len(reads) == 1  # the new stamp was remembered
 
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("the", "teh", 1), encoding="utf-8")  # same size, new content
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
-    _, report = store.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
+    _, report = build.open_index(config.corpus_dir, config.index_dir, emb, CHARS, OVERLAP)
     assert len(reads) == 2 and report.changed == [path.stem]
 
 
 def test_another_embedder_is_not_served_by_the_fast_path(config, monkeypatch):
-    store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
-    index, report = store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(name="other"), CHARS, OVERLAP)
+    build.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
+    index, report = build.open_index(config.corpus_dir, config.index_dir, HashEmbedder(name="other"), CHARS, OVERLAP)
     assert report.rebuilt and index.manifest["embed_model"] == "other"
 
 
@@ -121,7 +119,7 @@ def test_chunks_read_back_are_the_chunks_that_were_made(config):
     from rag.chunk import chunk_document
     from rag.corpus import load_corpus
 
-    index, _ = store.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
+    index, _ = build.open_index(config.corpus_dir, config.index_dir, HashEmbedder(), CHARS, OVERLAP)
     made = [c for d in load_corpus(config.corpus_dir) for c in chunk_document(d, CHARS, OVERLAP)]
     assert list(store.load(config.index_dir).chunks) == made  # every field, who-said-what included
     assert any(c.said for c in made)
