@@ -276,3 +276,19 @@ def test_a_milvus_server_through_a_uri_passes_the_same_checks(config, tmp_path):
         assert not report.rebuilt and index.manifest["uri"].startswith("http://127.0.0.1:")
     finally:
         stop(server, 10)
+
+
+def test_an_article_added_through_the_library_reaches_milvus(config, tmp_path):
+    """The web chat's article manager rebuilds through the pipeline's own store: with RAG_STORE=milvus a
+    new article is searchable in Milvus, and no FAISS index files appear beside it."""
+    from rag.library import Library
+
+    p = pipeline(milvus_config(config, tmp_path / "milvus.db"))
+    assert isinstance(p.index, MilvusIndex)
+    change = Library(p).add_text("Harbour bridge vote", "The council of Port Ellen approved a harbour bridge on "
+                                 "Tuesday. Mayor Ines Varga said the bridge would open in 2031.")
+    assert change.build is not None and change.build.embedded >= 1
+    assert isinstance(p.index, MilvusIndex)
+    hits = p.search("When will the Port Ellen harbour bridge open?", k=3)
+    assert "2031" in hits[0].chunk.text
+    assert not (config.index_dir / "manifest.json").exists()
