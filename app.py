@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 K_MAX = 8  # the passages slider goes 1..K_MAX
+ENGINE_SLOTS = 8  # questions handled at once by the web chat and /ask (generation still one at a time)
 SHOWN_QUESTION_CHARS = 300  # a pasted essay is shown cut; the engine still gets all of it (and says why it refuses)
 EXAMPLES = [
     "What did Kirby say?",
@@ -431,8 +432,9 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
     warmer = Warmer(lambda model: pipeline(model).warm())
     warmer.start(default_model)
 
-    # In-process llama.cpp runs one generation at a time; an LLM server (RAG_LLM_URL) queues requests itself.
-    slots = 4 if getattr(getattr(engine, "config", None), "llm_url", "") else 1
+    # Only generation is serialized: in-process by the generator's own lock, by the server's queue with
+    # RAG_LLM_URL. Searches and refusals decided before the model run beside it instead of queueing.
+    slots = ENGINE_SLOTS
 
     def clamp(k: float) -> int:
         return max(1, min(K_MAX, int(k)))

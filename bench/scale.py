@@ -332,7 +332,7 @@ def write(out: dict) -> None:
             lines.append(f"| {r['chunks']:,} | {r['articles']:,} | {r['build_s']:.1f} | {r['startup_s']:.2f} | "
                          f"{r['imports_s']:.2f} | {r['dense']} | {r['index_mb']:.0f} |")
         lines.append("")
-    if out.get("throughput"):
+    if out.get("throughput", {}).get("clients"):  # (an entry without figures says why it is void)
         t = out["throughput"]
         lines += [f"Throughput, {t['clients']} concurrent clients, model {t['model']}:", "",
                   "| path | answers | wall s | answers/min | answer tokens/s | latency p50 s | p95 s |",
@@ -342,6 +342,7 @@ def write(out: dict) -> None:
                 r = t[name]
                 lines.append(f"| {name} | {r['answers']} | {r['wall_s']:.1f} | {r['answers_per_min']:.1f} | "
                              f"{r['tokens_per_s']:.1f} | {r['p50_ms'] / 1000:.1f} | {r['p95_ms'] / 1000:.1f} |")
+    lines += [f"- {note}" for note in out.get("notes", [])]  # when each section ran, if not in this run
     (HERE / "scale_results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

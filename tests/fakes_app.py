@@ -132,6 +132,10 @@ class FakeEngine:
         self.calls.append({"question": question, "history": history, "k": k})
         searched = self.standalone(question, history)
         pieces, answer = scripted(question, searched, k, self.model)
+        if not pieces:  # refused before generation: like the real pipeline, no model, so no waiting for it
+            yield answer.text
+            yield answer
+            return
         with self._lock:
             with self._count_lock:
                 self.active += 1

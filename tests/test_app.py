@@ -186,11 +186,13 @@ def test_answer_passes_history_model_and_k_and_fills_sources():
     assert panel.index('id="ans-2"') < panel.index('id="ans-1"')
 
 
-def test_only_ask_is_public_and_generation_is_queued_one_at_a_time(demo):
+def test_only_ask_is_public_and_questions_share_one_queue(demo):
     assert list(demo.get_api_info()["named_endpoints"]) == ["/ask"]
     engine_fns = [f for f in demo.fns.values() if f.name in ("answer", "ask")]
     assert len(engine_fns) == 4  # Enter, the Ask button, an example click, and the API
-    assert all(f.concurrency_id == "engine" and f.concurrency_limit == 1 and f.queue for f in engine_fns)
+    # several at once: generation itself is serialized by the engine (test_real_models.py), not by the queue
+    assert all(f.concurrency_id == "engine" and f.concurrency_limit == app.ENGINE_SLOTS > 1 and f.queue
+               for f in engine_fns)
 
 
 def test_chatbot_shows_text_not_html_and_offers_examples(demo):

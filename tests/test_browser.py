@@ -361,6 +361,32 @@ def test_simultaneous_clients_each_get_their_own_answer(served):
         assert "153%" in results[1]["text"] and "Kirby" in results[0]["text"]
 
 
+def test_a_question_refused_before_the_model_does_not_wait_for_answers_being_generated(served):
+    """Only generation is serialized: a refusal decided before the model (a name no article mentions)
+    comes back while earlier questions are still waiting for the model, not after them."""
+    generated = ["How much did China's exports to Russia grow in April?", "What is John Kirby's role?",
+                 "How long did Xi and Putin talk in Moscow?", "Where did Mishustin speak at a business forum?"]
+    clients = [client(served) for _ in range(5)]  # connected first: connecting takes longer than answering
+    done: dict[str, float] = {}
+
+    def ask(i: int, question: str) -> None:
+        result = clients[i].predict(question, api_name="/ask")
+        done[f"{i}:{'refused' if result['refused'] else 'answered'}"] = time.perf_counter()
+
+    with ThreadPoolExecutor(5) as pool:
+        start = time.perf_counter()
+        jobs = [pool.submit(ask, i, q) for i, q in enumerate(generated)]
+        time.sleep(0.3)  # the four are queued for the model by now
+        jobs.append(pool.submit(ask, 4, "Who won the 2022 FIFA World Cup?"))
+        for job in jobs:
+            job.result()
+    refused = done.pop("4:refused")
+    assert len(done) == 4 and all(k.endswith("answered") for k in done), done
+    answered = sorted(done.values())
+    assert answered[-1] - start > 0.9, "the four generations did not take turns"  # the fake: 9 pieces x 0.15 s
+    assert refused < answered[-1], "the refusal waited for every generation"
+
+
 def test_python_app_py_serves_on_the_port_it_prints(tmp_path):
     port = free_port()
     env = {**os.environ, "RAG_PORT": str(port), "PYTHONUNBUFFERED": "1", "RAG_INDEX_DIR": str(tmp_path / "index")}
