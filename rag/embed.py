@@ -50,18 +50,14 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch
 
-        threads = torch.get_num_threads()
-        small = len(texts) <= SMALL_BATCH
-        try:
-            if small:  # a question's sentences: one thread (see embed_query), a build: all cores
-                torch.set_num_threads(1)
-            vectors = self.model.encode(
-                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
-        finally:
-            if small:
-                torch.set_num_threads(threads)
+        model = self.model
+        if len(texts) > SMALL_BATCH:  # a build: all cores
+            vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=progress)
+        else:  # a question's sentences: one thread (see embed_query)
+            with _one_thread(torch):
+                vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                       convert_to_numpy=True, show_progress_bar=progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -76,18 +72,33 @@ class SentenceTransformerEmbedder:
         if len(model) < 2 or getattr(pooling, "pooling_mode_mean_tokens", False) is not True:
             return self.embed([text])[0]
         transformer = model[0]
-        threads = torch.get_num_threads()
-        try:
-            torch.set_num_threads(1)
+        with _one_thread(torch):
             with torch.inference_mode():
                 enc = transformer.tokenizer([text], return_tensors="pt", truncation=True,
                                             max_length=transformer.max_seq_length)
                 out = transformer.auto_model(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
                 vector = torch.nn.functional.normalize((out * mask).sum(1) / mask.sum(1), dim=1)
-        finally:
-            torch.set_num_threads(threads)
         return np.ascontiguousarray(vector[0].numpy(), dtype=np.float32)
+
+
+_THREADS_LOCK = threading.Lock()
+_threads: list[int] = []  # torch's thread count before any one-thread call changed it
+
+
+@contextlib.contextmanager
+def _one_thread(torch):
+    """torch on one thread for a small call, then back to the count it had at first. The count is
+    process-wide, so concurrent questions (the web chat answers several) take turns here instead of one
+    restoring another's 1 for good."""
+    with _THREADS_LOCK:
+        if not _threads:
+            _threads.append(torch.get_num_threads())
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(_threads[0])
 
 
 def _load(name: str):
