@@ -201,18 +201,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-_BUILDING = {"BuildReport", "build", "doc_hash", "index_text", "open_index", "settings", "stale_reasons"}
-
-
-def __getattr__(name: str):
-    """Building moved to rag.build; `store.build`, `store.open_index` ... keep working for existing callers."""
-    if name in _BUILDING:
-        from . import build
-
-        return getattr(build, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # ---- At scale (issue 10): approximate search, chunks on disk, start-up without re-reading the corpus ----
 
 APPROX_MIN = 200_000  # chunks from which search is IVF (exact flat search is ~150 ms a query at 1M here)

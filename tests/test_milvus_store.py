@@ -63,7 +63,7 @@ def check_retrieval(config):
 
 
 def _index_text(chunk):
-    from rag.store import index_text
+    from rag.build import index_text
     return index_text(chunk)
 
 
