@@ -10,6 +10,7 @@ import argparse
 import html
 import logging
 import os
+import queue
 import re
 import sys
 import tempfile
@@ -89,6 +90,11 @@ def render_text(text: str, turn: int, cited: set[int] | None = None) -> str:
 def render_partial(text: str, turn: int) -> str:
     """The bubble while the answer streams in."""
     return render_text(text, turn) + " …"
+
+
+def render_waiting(ahead: int) -> str:
+    """The bubble while a question waits for the model: 2 -> '*Waiting for the model: 2 questions ahead …*'."""
+    return f"*Waiting for the model: {ahead} question{'s' if ahead != 1 else ''} ahead …*"
 
 
 def render_timings(answer: rag.Answer) -> str:
@@ -293,15 +299,25 @@ class Reply:
     answer: rag.Answer | None = None
 
 
+WAIT_POLL = 0.25  # seconds without a piece before the bubble says the question waits for the model
+
+
 def reply(engine: Any, question: str, history: list[dict], k: int, turn: int,
           where: dict | None = None) -> Iterator[Reply]:
     """engine.stream -> a Reply per streamed piece, then the rendered Answer; a RagError becomes its message.
-    `where` holds the filter fields (articles, publishers, since, until); a bad date is a RagError too."""
+    `where` holds the filter fields (articles, publishers, since, until); a bad date is a RagError too.
+    While nothing has come and the engine's model is busy with other questions, the bubble says how many
+    are ahead (`engine.waiting()`: questions generating or waiting to)."""
     text, answered = "", False
     try:
         scope = {"where": rag.Filter(**where)} if where and any(where.values()) else {}
-        for piece in engine.stream(question, history=history, k=k, **scope):
-            if isinstance(piece, str):
+        waiting = getattr(engine, "waiting", None)
+        for piece in _polled(engine.stream(question, history=history, k=k, **scope), WAIT_POLL):
+            if piece is None:
+                ahead = (waiting() - 1) if waiting and not text else 0
+                if ahead > 0:
+                    yield Reply(render_waiting(ahead))
+            elif isinstance(piece, str):
                 text += piece
                 yield Reply(render_partial(text, turn))
             else:
@@ -315,6 +331,46 @@ def reply(engine: Any, question: str, history: list[dict], k: int, turn: int,
     else:
         if not answered:
             yield Reply(render_error("The engine returned no answer."))
+
+
+def _polled(items: Iterator, every: float) -> Iterator:
+    """The items of `items`, iterated in a thread of their own, with None whenever `every` seconds pass
+    without one. Closing this generator (Clear, a closed tab) stops the iteration at its next item, which
+    closes `items` in its own thread, so a cancelled answer stops generating."""
+    box: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    end = object()
+
+    def run() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    break
+                box.put((item, None))
+        except BaseException as e:  # handed to the caller, raised there
+            box.put((end, e))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+        box.put((end, None))
+
+    threading.Thread(target=run, name="answer", daemon=True).start()
+    try:
+        while True:
+            try:
+                item, error = box.get(timeout=every)
+            except queue.Empty:
+                yield None
+                continue
+            if item is end:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
 
 
 def one_line(e: BaseException) -> str:

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .chunk import split_sentences
+from .prompt import posing
 from .refusal import REFUSAL, is_refusal
 from .terms import content, mentions, names, numbers
 from .types import Citation, Hit, Reason
@@ -123,6 +124,8 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
     best, span = (False, 0.0), (0, 0)
     for start, end in split_sentences(passage):
         sentence = passage[start:end]
+        if posing(sentence):  # never shown to the model, and no evidence of anything
+            continue
         pinned = any(q in _fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
         if not pinned and not agrees(claim, sentence):
             continue

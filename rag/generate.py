@@ -45,6 +45,8 @@ class LlamaGenerator:
         self.seed = seed
         self.reuse_prefix = reuse_prefix  # False: evaluate every prompt from scratch (the bench's baseline)
         self.lock = threading.Lock()
+        self._users = 0  # streams generating or waiting for the lock
+        self._users_lock = threading.Lock()
         self._llm = None
         self._format = None
         self._prefixes: dict[str, object] = {}  # system prompt -> saved KV state of the prompt's fixed start
@@ -84,7 +86,20 @@ class LlamaGenerator:
         stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
         return tokens, stop
 
+    def waiting(self) -> int:
+        """How many streams are generating or waiting for their turn (the web chat shows the queue)."""
+        return self._users
+
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        with self._users_lock:
+            self._users += 1
+        try:
+            yield from self._stream(messages, max_tokens)
+        finally:
+            with self._users_lock:
+                self._users -= 1
+
+    def _stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
         with self.lock:
             llm = self.llm
             tokens, stop = self.render(messages)

@@ -78,6 +78,13 @@ class Pipeline:
         self.generator.count_tokens("warm up")
         _ = self.index
 
+    def waiting(self) -> int:
+        """Questions generating or waiting for this pipeline's model (0 for a generator that does not say,
+        such as an LLM server, which queues on its own)."""
+        gen = self._generator
+        count = getattr(gen, "waiting", None) if gen is not None else None
+        return int(count()) if callable(count) else 0
+
     def with_model(self, llm: str) -> "Pipeline":
         """A pipeline for another LLM sharing this one's index and embedder."""
         if llm == self.config.llm:

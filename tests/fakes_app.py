@@ -99,6 +99,7 @@ class FakeEngine:
         self.warmed = threading.Event()
         self.active = 0
         self.max_active = 0
+        self.users = 0  # generations running or waiting for the lock
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._others: dict[str, FakeEngine] = {}
@@ -136,6 +137,18 @@ class FakeEngine:
             yield answer.text
             yield answer
             return
+        with self._count_lock:
+            self.users += 1
+        try:
+            yield from self._generate(pieces, answer)
+        finally:
+            with self._count_lock:
+                self.users -= 1
+
+    def waiting(self) -> int:
+        return self.users
+
+    def _generate(self, pieces: list[str], answer: Answer) -> Iterator[str | Answer]:
         with self._lock:
             with self._count_lock:
                 self.active += 1
