@@ -212,7 +212,7 @@ class Pipeline:
         is kept only if it checks out. A no, or an answer that does not check out, keeps the refusal."""
         ranked = sorted(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), reverse=True)
         gen, count, tokens = self.generator, self.generator.count_tokens, 0
-        for sc, i, span in ranked[:RETRY_CANDIDATES]:
+        for sc, i, span in _distinct(ranked, shown)[:RETRY_CANDIDATES]:
             hit = shown[i]
             if sc < RECOVER_SIMILARITY or refusal.missing_constraints(question, [hit]):
                 continue
@@ -317,6 +317,21 @@ def _memo(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.
         return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
     return embed_once
+
+
+def _distinct(ranked: list[tuple[float, int, tuple[int, int]]], hits: list[Hit]
+              ) -> list[tuple[float, int, tuple[int, int]]]:
+    """(score, passage index, span) in rank order without repeats of one sentence's text: the sentence two
+    chunks share (their overlap) or a syndicated copy carries is judged once, leaving the next slot to the
+    next sentence."""
+    seen: set[str] = set()
+    out = []
+    for sc, i, (s, e) in ranked:
+        text = " ".join(hits[i].chunk.text[s:e].lower().split())
+        if text not in seen:
+            seen.add(text)
+            out.append((sc, i, (s, e)))
+    return out
 
 
 def _top(scored: list[tuple[tuple[int, int], float]], n: int) -> list[tuple[int, int]]:

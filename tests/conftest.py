@@ -38,7 +38,7 @@ class HashEmbedder:
 class ScriptedGenerator:
     """Replies with queued texts (or a function of the prompt), streamed word by word; records prompts."""
 
-    def __init__(self, *replies: str, n_ctx: int = 2048):
+    def __init__(self, *replies, n_ctx: int = 2048):
         self.name, self.n_ctx = "scripted", n_ctx
         self.replies = list(replies)
         self.prompts: list[list[dict]] = []
@@ -53,6 +53,7 @@ class ScriptedGenerator:
     def stream(self, messages: list[dict], max_tokens: int):
         self.prompts.append(messages)
         reply = self.replies.pop(0) if self.replies else "The articles don't say."
+        reply = reply(messages) if callable(reply) else reply
         for piece in re.findall(r"\S+\s*", reply):
             yield piece
 

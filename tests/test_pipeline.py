@@ -171,11 +171,29 @@ def test_when_the_second_pass_answer_does_not_check_out_the_refusal_stays(make_p
 
 def test_a_no_for_the_closest_sentence_lets_the_next_one_be_judged(make_pipeline, monkeypatch):
     monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
-    p = make_pipeline("The articles don't say.", "no", "yes", "China’s exports to Russia jumped 153% [1].")
+    def from_the_passage(messages):  # the model answers with what the passage it was shown says
+        passage = messages[-1]["content"].split("\n")[1]
+        return re.findall(r"[^.!?]+[.!?]”?", passage)[-1].strip() + " [1]"
+
+    p = make_pipeline("The articles don't say.", "no", "yes", from_the_passage)
     answer = p.ask("how much did exports to russia grow?")
     assert len(p.generator.prompts) == 4
-    assert user_prompt(p.generator, 1) != user_prompt(p.generator, 2)  # two different sentences judged
-    assert not answer.refused and "153%" in answer.citations[0].quote
+    judged = [user_prompt(p.generator, i).split("\n")[1] for i in (1, 2)]
+    assert judged[0] != judged[1]  # two different sentences judged
+    assert not answer.refused and answer.citations[0].quote in judged[1]
+
+
+def test_one_sentence_in_two_passages_takes_one_judging_slot():
+    from rag.pipeline import _distinct
+    from rag.types import Chunk, Hit
+
+    def hit(text):
+        return Hit(chunk=Chunk(id=text[:5], doc_id="d", title="t", text=text, start=0, end=len(text)), score=0.0)
+
+    shared = "The two leaders signed an agreement."
+    hits = [hit(f"They met in February. {shared}"), hit(f"{shared} It had no limits.")]
+    ranked = [(0.9, 0, (22, 58)), (0.9, 1, (0, 36)), (0.8, 0, (0, 21)), (0.7, 1, (37, 52))]
+    assert _distinct(ranked, hits) == [(0.9, 0, (22, 58)), (0.8, 0, (0, 21)), (0.7, 1, (37, 52))]
 
 
 def test_a_no_from_the_judge_keeps_the_refusal(make_pipeline):
