@@ -47,7 +47,7 @@ def prompts(limit: int | None) -> list[dict]:
         if not q["answerable"] or q.get("history") or attribution.parse(q["question"]):
             continue  # follow-ups need a chat; who-said answers never reach the model
         hits = p.search(q["question"])
-        if refusal.before_generation(q["question"], hits, p.index.bm25.vocab)[0]:
+        if refusal.before_generation(q["question"], hits, p.index.bm25.vocab, p.initials())[0]:
             continue
         whole, _, _ = build_messages(q["question"], hits, count, budget)
         scores = p._sentence_scores(q["question"], hits, _memo(p.embedder.embed))

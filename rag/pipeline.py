@@ -26,7 +26,7 @@ from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
-from .terms import content
+from .terms import content, phrase_initials
 from .types import Answer, Chunk, Hit
 
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
@@ -34,6 +34,7 @@ from .types import Answer, Chunk, Hit
 RECOVER_SIMILARITY = 0.55
 RETRY_CANDIDATES = 2  # sentences judged at most (each costs a short model call, only after a refusal)
 CONTEXT = 12  # passages read to check that an answer's articles hold what the question pins down
+INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
 QUERY_CACHE = 256  # query vectors kept (a repeated question skips the embedding model)
 
 
@@ -49,6 +50,7 @@ class Pipeline:
         self._lock = threading.RLock()
         self._siblings: dict[str, Pipeline] = {}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._initials: tuple[object, frozenset[str]] | None = None
         self.build_report: build.BuildReport | None = None
 
     @property
@@ -106,6 +108,18 @@ class Pipeline:
         vector = self.query_vector(question) if c.retrieval != "bm25" else None
         return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where)
 
+    def initials(self) -> frozenset[str]:
+        """Initials of the corpus's capitalised phrases (an acronym in a question is found where the articles
+        spell it out), computed once per index; above INITIALS_MAX chunks only retrieved passages are read."""
+        index = self.index
+        cached = self._initials
+        if cached is None or cached[0] is not index:
+            chunks = index.chunks
+            found = phrase_initials(f"{c.title}\n{c.text}" for c in chunks) if len(chunks) <= INITIALS_MAX \
+                else frozenset()
+            self._initials = cached = (index, found)
+        return cached[1]
+
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding, from a small cache when the same question comes again."""
         with self._lock:
@@ -146,7 +160,7 @@ class Pipeline:
             return Answer(question=question, searched=searched, model=self.config.llm, timings=timings, scope=scope,
                           **kw)
 
-        reason, note = refusal.before_generation(searched, hits, self.index.bm25.vocab)
+        reason, note = refusal.before_generation(searched, hits, self.index.bm25.vocab, self.initials())
         if reason:
             yield REFUSAL
             yield done(refused=True, reason=reason, note=note, hits=hits)

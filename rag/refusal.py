@@ -41,27 +41,31 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSING.search(text)) or not text.strip()
 
 
-def unknown_names(question: str, hits: Sequence[Hit], vocabulary: Container[str]) -> list[str]:
+def unknown_names(question: str, hits: Sequence[Hit], vocabulary: Container[str],
+                  initials: Container[str] = ()) -> list[str]:
     """Names in the question that no article mentions under any spelling.
 
-    The vocabulary (every word of the corpus) answers for plain spellings; the retrieved passages for
-    initials ('SCO' is found in 'the Shanghai Cooperation Organization summit').
+    The vocabulary (every word of the corpus) answers for plain spellings; `initials` (of every capitalised
+    phrase in the corpus, `terms.phrase_initials`) and the retrieved passages for acronyms ('SCO' is found
+    in 'the Shanghai Cooperation Organization summit', 'G7' in 'the Group of Seven').
     ('Who won the FIFA World Cup?', ...) -> ['FIFA World Cup'] on a corpus about Xi and Putin.
     """
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     unknown = []
     for name in names(question, opening=False):
         spelled = any(v.split() and all(w in vocabulary for w in v.split()) for v in variants(name))
+        spelled = spelled or any(v in initials for v in variants(name) if " " not in v)
         if not spelled and not any(mentions(t, name) for t in texts):
             unknown.append(name)
     return unknown
 
 
-def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[str]) -> tuple[Reason, str]:
+def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[str],
+                      initials: Container[str] = ()) -> tuple[Reason, str]:
     """('', '') to go on, or the reason to refuse now (no model call) and a note for the reader."""
     if not hits:
         return "no_passages", ""
-    missing = unknown_names(question, hits, vocabulary)
+    missing = unknown_names(question, hits, vocabulary, initials)
     if missing:
         return "not_in_corpus", f"No article mentions {', '.join(f'“{m}”' for m in missing)}."
     return "", ""

@@ -34,7 +34,7 @@ _WORD_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
 _NAME = re.compile(r"\b(?:[A-Z][\w’'\-.]*|[A-Z]{2,})(?:\s+(?:of\s+(?:the\s+)?|for\s+)?(?:[A-Z][\w’'\-.]*))*")
-_ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,6}$")
+_ACRONYM = re.compile(r"^(?:(?:[A-Z]\.?){2,6}|(?:[A-Z]\.?){1,5}\d{1,3})$")  # SCO, U.S., G7, G20
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _JOINERS = {"of", "the", "for", "and", "de", "la"}
 
@@ -102,11 +102,31 @@ def dates(text: str) -> set[str]:
 
 
 def initials(phrase: str) -> str:
-    """'Shanghai Cooperation Organization' -> 'sco'; 'U.S.' -> 'us'; 'Bank of England' -> 'be'"""
+    """'Shanghai Cooperation Organization' -> 'sco'; 'U.S.' -> 'us'; 'Bank of England' -> 'be';
+    a number counts as its digits: 'Group of Seven' -> 'g7', 'Group of 20' -> 'g20'"""
     if _ACRONYM.match(phrase.replace(" ", "")):
         return phrase.replace(".", "").replace(" ", "").lower()
-    words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", phrase) if w.lower() not in _JOINERS]
-    return "".join(w[0] for w in words).lower() if len(words) > 1 else ""
+    words = [w for w in re.findall(r"[A-Za-z][\w’'-]*|\d+", phrase) if w.lower() not in _JOINERS]
+    if len(words) < 2:
+        return ""
+    return "".join(w if w.isdigit() else str(_WORD_NUMBERS[w.lower()]) if w.lower() in _WORD_NUMBERS else w[0]
+                   for w in words).lower()
+
+
+def phrase_initials(texts) -> frozenset[str]:
+    """The initials of every run of two or more capitalised words in the texts, so an acronym in a question
+    is found where the articles only spell it out, in any passage, retrieved or not:
+    ['The International Criminal Court said'] -> {'icc', 'ic', 'cc', ...}"""
+    found = set()
+    for text in texts:
+        for m in _NAME.finditer(text):
+            words = m.group().rstrip(".").split()
+            for i in range(len(words)):
+                for j in range(i + 2, min(len(words), i + 8) + 1):
+                    ini = initials(" ".join(words[i:j]))
+                    if len(ini) >= 2:
+                        found.add(ini)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=4096)

@@ -213,6 +213,8 @@ def test_a_name_no_article_mentions_is_refused_before_the_model_with_a_note(make
     "What is the United States worried that Beijing could give Russia?",  # 'U.S.' in the articles
     "Which country was Xi set to visit before meeting Putin at the SCO summit?",  # spelled out in the articles
     "What position does John Kirby hold?",  # 'position' and 'hold' are in no passage
+    "What did the ICC accuse Putin of?",  # 'International Criminal Court' in an article
+    "What did the G7 leaders say about China?",  # 'Group of Seven' in an article
 ])
 def test_aliases_and_plain_words_do_not_refuse_before_the_model(make_pipeline, question):
     p = make_pipeline()

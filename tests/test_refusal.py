@@ -33,6 +33,13 @@ def test_unknown_names(question, unknown):
     assert unknown_names(question, HITS, VOCAB) == unknown
 
 
+def test_an_acronym_spelled_out_anywhere_in_the_corpus_is_known():
+    question = "What did the ICC do?"  # the passages retrieved never spell it out; another article does
+    assert unknown_names(question, HITS, VOCAB) == ["ICC"]
+    assert unknown_names(question, HITS, VOCAB, initials={"icc", "ic", "cc"}) == []
+    assert before_generation("Who won the FIFA World Cup?", HITS, VOCAB, {"icc"})[0] == "not_in_corpus"
+
+
 def test_before_generation():
     assert before_generation("Anything?", [], VOCAB) == ("no_passages", "")
     reason, note = before_generation("Who won the FIFA World Cup?", HITS, VOCAB)

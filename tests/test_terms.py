@@ -1,7 +1,7 @@
 """rag/terms.py: names, numbers and dates of a question, and mentions under any spelling."""
 import pytest
 
-from rag.terms import dates, initials, mentions, names, numbers
+from rag.terms import dates, initials, mentions, names, numbers, phrase_initials
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -57,6 +57,13 @@ def test_initials():
     assert initials("U.S.") == "us"
     assert initials("Bank of England") == "be"
     assert initials("Kirby") == ""
+    assert initials("Group of Seven") == "g7" and initials("Group of 20") == "g20" and initials("G7") == "g7"
+
+
+def test_the_initials_of_every_capitalised_phrase_in_a_corpus():
+    found = phrase_initials(["The International Criminal Court issued a warrant.", "Leaders of the Group of Seven met."])
+    assert {"icc", "g7"} <= found and "iw" not in found
+    assert mentions("Leaders of the Group of Seven met.", "G7")
 
 
 def test_numbers_and_dates():
