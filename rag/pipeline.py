@@ -226,9 +226,12 @@ class Pipeline:
         is kept only if it checks out. A no, or an answer that does not check out, keeps the refusal."""
         ranked = sorted(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), reverse=True)
         gen, count, tokens = self.generator, self.generator.count_tokens, 0
-        for sc, i, span in _distinct(ranked, shown)[:RETRY_CANDIDATES]:
+        def usable(sc: float, i: int) -> bool:
+            return sc >= RECOVER_SIMILARITY and not refusal.missing_constraints(question, [shown[i]])
+
+        for sc, i, span in _distinct(ranked, shown, usable)[:RETRY_CANDIDATES]:
             hit = shown[i]
-            if sc < RECOVER_SIMILARITY or refusal.missing_constraints(question, [hit]):
+            if not usable(sc, i):
                 continue
             spans = split_sentences(hit.chunk.text)
             j = spans.index(span)
@@ -333,19 +336,16 @@ def _memo(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.
     return embed_once
 
 
-def _distinct(ranked: list[tuple[float, int, tuple[int, int]]], hits: list[Hit]
-              ) -> list[tuple[float, int, tuple[int, int]]]:
+def _distinct(ranked: list[tuple[float, int, tuple[int, int]]], hits: list[Hit],
+              usable: Callable[[float, int], bool] = lambda sc, i: True) -> list[tuple[float, int, tuple[int, int]]]:
     """(score, passage index, span) in rank order without repeats of one sentence's text: the sentence two
     chunks share (their overlap) or a syndicated copy carries is judged once, leaving the next slot to the
-    next sentence."""
-    seen: set[str] = set()
-    out = []
+    next sentence. Of the copies, the first `usable` one stands for them (its passage may hold a name the
+    other copy's passage lacks), else the first."""
+    groups: dict[str, list[tuple[float, int, tuple[int, int]]]] = {}
     for sc, i, (s, e) in ranked:
-        text = " ".join(hits[i].chunk.text[s:e].lower().split())
-        if text not in seen:
-            seen.add(text)
-            out.append((sc, i, (s, e)))
-    return out
+        groups.setdefault(" ".join(hits[i].chunk.text[s:e].lower().split()), []).append((sc, i, (s, e)))
+    return [next((c for c in copies if usable(c[0], c[1])), copies[0]) for copies in groups.values()]
 
 
 def _top(scored: list[tuple[tuple[int, int], float]], n: int) -> list[tuple[int, int]]:

@@ -194,6 +194,8 @@ def test_one_sentence_in_two_passages_takes_one_judging_slot():
     hits = [hit(f"They met in February. {shared}"), hit(f"{shared} It had no limits.")]
     ranked = [(0.9, 0, (22, 58)), (0.9, 1, (0, 36)), (0.8, 0, (0, 21)), (0.7, 1, (37, 52))]
     assert _distinct(ranked, hits) == [(0.9, 0, (22, 58)), (0.8, 0, (0, 21)), (0.7, 1, (37, 52))]
+    # of the copies, the one whose passage can be used stands for them (the other lacks a name asked about)
+    assert _distinct(ranked, hits, lambda sc, i: i == 1)[0] == (0.9, 1, (0, 36))
 
 
 def test_a_no_from_the_judge_keeps_the_refusal(make_pipeline):
