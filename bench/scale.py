@@ -60,8 +60,11 @@ def centres(seed: int = 0, k: int = 2000) -> np.ndarray:
     return c / np.linalg.norm(c, axis=1, keepdims=True)
 
 
-def search_section(n: int, queries: int, milvus_max: int, out: dict) -> None:
-    """FAISS exact, FAISS approximate (rag.store's IVF with exact re-scoring) and Milvus embedded at n vectors."""
+def search_section(n: int, queries: int, milvus_max: int, out: dict,
+                   backends: tuple[str, ...] = ("faiss", "bm25", "milvus")) -> None:
+    """FAISS exact, FAISS approximate (rag.store's IVF with exact re-scoring) and Milvus embedded at n vectors.
+    Only `backends` are measured (exact search always runs: it is the truth recall is measured against); the
+    rows of the others keep their last figures."""
     import faiss
 
     from rag import store
@@ -97,26 +100,32 @@ def search_section(n: int, queries: int, milvus_max: int, out: dict) -> None:
 
         measure("faiss exact", exact)
         del flat, exact
+        if "faiss" not in backends:
+            del results["faiss exact"]
 
-        saved = store.APPROX_MIN
-        store.APPROX_MIN = 0  # the index rag builds above its threshold, whatever n is here
-        before, t0 = rss_mb(), now()
-        ivf = store.dense_index(matrix)
-        results["faiss approx"] = {"build_s": now() - t0, "memory_mb": rss_mb() - before,
-                                   "index": f"IVF{ivf.nlist},SQ8 nprobe={ivf.nprobe} + exact rescore"}
-        store.APPROX_MIN = saved
-        measure("faiss approx", store.Index(rows, ivf, BM25.build([]), {}, mapped))
-        del ivf
+        if "faiss" in backends:
+            saved = store.APPROX_MIN
+            store.APPROX_MIN = 0  # the index rag builds above its threshold, whatever n is here
+            before, t0 = rss_mb(), now()
+            ivf = store.dense_index(matrix)
+            results["faiss approx"] = {"build_s": now() - t0, "memory_mb": rss_mb() - before,
+                                       "index": f"IVF{ivf.nlist},SQ8 nprobe={ivf.nprobe} + exact rescore"}
+            store.APPROX_MIN = saved
+            measure("faiss approx", store.Index(rows, ivf, BM25.build([]), {}, mapped))
+            del ivf
 
-        results["bm25s (ours)"] = bm25_search(n)
-        print(f"  {n:>9,} bm25s            {results['bm25s (ours)']}", flush=True)
+        if "bm25" in backends:
+            results["bm25s (ours)"] = bm25_search(n)
+            print(f"  {n:>9,} bm25s            {results['bm25s (ours)']}", flush=True)
 
-        if n <= milvus_max:
+        if "milvus" not in backends:
+            pass
+        elif n <= milvus_max:
             results["milvus embedded"] = milvus_search(n, matrix, qs, truth, Path(tmp))
             print(f"  {n:>9,} milvus embedded  {results['milvus embedded']}", flush=True)
         else:
             results["milvus embedded"] = {"skipped": f"n > --milvus-max {milvus_max:,}"}
-    out.setdefault("search", {})[str(n)] = results
+    out.setdefault("search", {}).setdefault(str(n), {}).update(results)
 
 
 def bm25_search(n: int, queries: int = 200) -> dict:
@@ -357,6 +366,8 @@ def main() -> None:
     ap.add_argument("--answers", type=int, default=3, help="questions per client")
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--skip", nargs="*", default=[], choices=["search", "startup", "throughput"])
+    ap.add_argument("--backends", nargs="+", default=["faiss", "bm25", "milvus"], choices=["faiss", "bm25", "milvus"],
+                    help="search backends to measure (the others' rows keep their last figures)")
     args = ap.parse_args()
     import faiss
 
@@ -366,9 +377,8 @@ def main() -> None:
     out["machine"] = {"cores": os.cpu_count(), "load_avg_at_start": os.getloadavg()[0],
                       "faiss": faiss.__version__, "date": time.strftime("%Y-%m-%d %H:%M")}
     if "search" not in args.skip:
-        out["search"] = {}
         for n in args.sizes:
-            search_section(n, args.queries, args.milvus_max, out)
+            search_section(n, args.queries, args.milvus_max, out, tuple(args.backends))
             write(out)
     if "startup" not in args.skip:
         out["startup"] = {}
