@@ -83,8 +83,7 @@ class Pipeline:
     def waiting(self) -> int:
         """Questions generating or waiting for this pipeline's model (0 for a generator that does not say,
         such as an LLM server, which queues on its own)."""
-        gen = self._generator
-        count = getattr(gen, "waiting", None) if gen is not None else None
+        count = getattr(self._generator, "waiting", None)
         return int(count()) if callable(count) else 0
 
     def with_model(self, llm: str) -> "Pipeline":
@@ -115,8 +114,9 @@ class Pipeline:
         cached = self._initials
         if cached is None or cached[0] is not index:
             chunks = index.chunks
-            found = phrase_initials(f"{c.title}\n{c.text}" for c in chunks) if len(chunks) <= INITIALS_MAX \
-                else frozenset()
+            found = frozenset()
+            if len(chunks) <= INITIALS_MAX:  # each article's title once, not once per chunk
+                found = phrase_initials([c.text for c in chunks] + list(dict.fromkeys(c.title for c in chunks)))
             self._initials = cached = (index, found)
         return cached[1]
 
@@ -226,6 +226,7 @@ class Pipeline:
         is kept only if it checks out. A no, or an answer that does not check out, keeps the refusal."""
         ranked = sorted(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), reverse=True)
         gen, count, tokens = self.generator, self.generator.count_tokens, 0
+
         def usable(sc: float, i: int) -> bool:
             return sc >= RECOVER_SIMILARITY and not refusal.missing_constraints(question, [shown[i]])
 
