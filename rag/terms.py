@@ -36,6 +36,11 @@ _WORD_NUMBERS = {w: i for i, w in enumerate(
 _NAME = re.compile(r"\b(?:[A-Z][\w’'\-.]*|[A-Z]{2,})(?:\s+(?:of\s+(?:the\s+)?|for\s+)?(?:[A-Z][\w’'\-.]*))*")
 _ACRONYM = re.compile(r"^(?:(?:[A-Z]\.?){2,6}|(?:[A-Z]\.?){1,5}\d{1,3})$")  # SCO, U.S., G7, G20
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A phrase whose initials may spell an acronym: a capitalised run that may also join words with 'and' and
+# end in a number ('Center for Strategic and International Studies' ~ CSIS, 'Group of 20' ~ G20).
+_PHRASE = re.compile(r"\b(?:[A-Z][\w’'\-.]*|[A-Z]{2,})(?:\s+(?:(?:of|for|and|&)\s+(?:the\s+)?)?"
+                     r"(?:[A-Z][\w’'\-.]*|\d{1,3}\b))*")
+_SPLIT_ACRONYM = re.compile(r"\b[A-Z](?:[.\-]?[A-Z0-9]){1,6}\b")  # G-7, G-20, U.S., P5
 _JOINERS = {"of", "the", "for", "and", "de", "la"}
 
 
@@ -119,7 +124,8 @@ def phrase_initials(texts) -> frozenset[str]:
     ['The International Criminal Court said'] -> {'icc', 'ic', 'cc', ...}"""
     found = set()
     for text in texts:
-        for m in _NAME.finditer(text):
+        found.update(compact for a in _SPLIT_ACRONYM.findall(text) if (compact := _compact(a)))
+        for m in _PHRASE.finditer(text):
             words = m.group().rstrip(".").split()
             for i in range(len(words)):
                 for j in range(i + 2, min(len(words), i + 8) + 1):
@@ -138,6 +144,8 @@ def variants(name: str) -> tuple[str, ...]:
     """
     low = " ".join(tokenize(name)) or name.lower()
     out = [low]
+    if compact := _compact(name):  # 'G-7' -> 'g7', 'CSIS' -> 'csis' (the tokenizer reads 'csi', a plural)
+        out.append(compact)
     ini = initials(name)
     if ini and ini != low:
         out.append(ini)
@@ -173,9 +181,11 @@ def mentions(text: str, name: str) -> bool:
         present = set(words)
         if sum(p in present for p in parts[:-1]) * 2 >= len(parts) - 1:
             return True
-    wanted = {v for v in variants(name) if " " not in v} if _ACRONYM.match(name.replace(" ", "")) else set()
+    wanted = {v for v in variants(name) if " " not in v} if _compact(name) else set()
+    if wanted & {_compact(a) for a in _SPLIT_ACRONYM.findall(text)}:  # 'G7' ~ 'G-7'
+        return True
     if wanted:  # an acronym in the question: look for a phrase in the text whose initials spell it
-        for m in _NAME.finditer(text):
+        for m in _PHRASE.finditer(text):
             phrase = m.group().rstrip(".")
             words = phrase.split()
             for i in range(len(words)):  # any run of the phrase: 'the Shanghai Cooperation Organization summit'
@@ -183,6 +193,12 @@ def mentions(text: str, name: str) -> bool:
                     if initials(" ".join(words[i:j])) in wanted:
                         return True
     return False
+
+
+def _compact(name: str) -> str:
+    """An acronym without its dots and hyphens: 'G-7' -> 'g7', 'U.S.' -> 'us'; '' for anything else."""
+    compact = re.sub(r"[\s.\-]", "", name)
+    return compact.lower() if _ACRONYM.match(compact) else ""
 
 
 def _spelled_alike(parts: list[str], words: set[str]) -> bool:

@@ -1,7 +1,7 @@
 """rag/terms.py: names, numbers and dates of a question, and mentions under any spelling."""
 import pytest
 
-from rag.terms import dates, initials, mentions, names, numbers, phrase_initials
+from rag.terms import dates, initials, mentions, names, numbers, phrase_initials, variants
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -64,6 +64,18 @@ def test_the_initials_of_every_capitalised_phrase_in_a_corpus():
     found = phrase_initials(["The International Criminal Court issued a warrant.", "Leaders of the Group of Seven met."])
     assert {"icc", "g7"} <= found and "iw" not in found
     assert mentions("Leaders of the Group of Seven met.", "G7")
+
+
+@pytest.mark.parametrize("text, acronym", [
+    ("Leaders at the G-7 summit met.", "G7"),  # an acronym written with a hyphen, either way round
+    ("Leaders at the G7 summit met.", "G-7"),
+    ("Hart, of the Center for Strategic and International Studies, said", "CSIS"),  # 'and' inside the name
+    ("the UN, as well as the Group of 20, as places to collaborate", "G20"),  # a number ends the name
+])
+def test_acronyms_spelled_out_or_hyphenated_are_found_in_a_text_and_across_a_corpus(text, acronym):
+    assert mentions(text, acronym)
+    assert any(v in phrase_initials([text]) for v in variants(acronym))
+    assert not mentions("Leaders at the G-8 summit met.", acronym)
 
 
 def test_numbers_and_dates():
