@@ -63,7 +63,22 @@ def test_a_prompt_that_overflows_the_context_is_a_one_line_model_error():
     assert "\n" not in str(e.value)
 
 
-def test_the_query_path_gives_the_same_vector_as_encode():
+def test_the_query_path_gives_the_same_vector_as_encode(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    e = SentenceTransformerEmbedder()
+    texts = ["What did Kirby say about Putin?", "Xi", "The talks lasted more than four hours, Tass said. " * 20]
+    want = e.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(np.stack([e.embed_query(t) for t in texts]), want, atol=1e-5)
+    assert np.allclose(e.embed(texts), want, atol=1e-5)  # a question's sentences take the same path
+    assert e._onnx and list((tmp_path / "onnx").glob("*.onnx"))  # by onnxruntime, exported once to the cache
+
+
+def test_a_corrupt_cached_export_falls_back_to_torch_with_the_same_vector(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    SentenceTransformerEmbedder().embed_query("warm")
+    for f in (tmp_path / "onnx").glob("*.onnx"):
+        f.write_bytes(b"not an onnx model")
     e = SentenceTransformerEmbedder()
     text = "What did Kirby say about Putin?"
-    assert np.allclose(e.embed_query(text), e.embed([text])[0], atol=1e-5)
+    assert np.allclose(e.embed_query(text), e.model.encode([text], normalize_embeddings=True)[0], atol=1e-5)
+    assert e._onnx is False
