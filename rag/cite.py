@@ -18,6 +18,7 @@ import numpy as np
 from .chunk import split_sentences
 from .prompt import posing
 from .refusal import REFUSAL, is_refusal
+from .bm25 import tokenize
 from .terms import content, mentions, names, numbers
 from .types import Citation, Hit, Reason
 
@@ -28,6 +29,9 @@ _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|without)\b|n[’']t\b", re.I)
 _STUB = re.compile(r"^(?:according to(?: the)? (?:(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
                    r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])?\s*,?\s*|according to\s*,\s*)", re.I)
+# the same stub inside a sentence: 'Yes, according to passage, they met' -> 'Yes, they met'
+_INNER_STUB = re.compile(r",\s*according to(?: the)? (?:provided |given )?(?:passages?|articles?|sources?|texts?)\b"
+                         r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])*)(?=\s*[,.;!?]|\s*$)", re.I)
 _SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 MIN_SUPPORT = 0.5  # share of a claim's content words in one passage sentence (aliases included)
 MIN_MEANING = 0.62  # or: cosine of claim and passage sentence (paraphrase); numbers and negation must agree
@@ -55,7 +59,7 @@ def tidy(text: str) -> str:
     lines = []
     for line in text.split("\n"):
         lead = re.match(r"^\s*(?:[-*•]\s+|\d+[.)]\s+)?", line).group()
-        body = _STUB.sub("", line[len(lead):])
+        body = _INNER_STUB.sub(lambda m: m.group(1), _STUB.sub("", line[len(lead):]))
         lines.append(lead + (body[:1].upper() + body[1:] if body else body))
     return "\n".join(lines).strip()
 
@@ -79,14 +83,35 @@ def agrees(claim: str, sentence: str) -> bool:
 
     ('Exports fell 53%', 'Exports jumped 153%') -> False; ('They have not grown closer', 'They have grown
     closer') -> False; ('Imports grew 153%', 'Exports jumped 153%') -> False;
-    ('Exports jumped 153%', 'Exports hit a record, jumping 153%.') -> True
+    ('Exports jumped 153%', 'Exports hit a record, jumping 153%.') -> True;
+    ('Beijing sent arms', 'Beijing denies sending arms') -> False (what a 'not' or a denial governs)
     """
     if not numbers(claim) <= numbers(sentence):
         return False
     if _NEGATION.search(claim) and not _NEGATION.search(sentence):
         return False
     said, there = content(claim), content(sentence)
+    if not (_NEGATION.search(claim) or _DENIAL.search(claim)) and _negated(sentence) & said:
+        return False
     return not any(opposed(w, t) for w in said - there for t in there - said)
+
+
+# A denial negates what it governs as a 'not' does: 'Beijing denies sending arms' does not support 'Beijing sent arms'.
+_DENIAL = re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|dismiss(?:es|ed|ing)?)\b",
+                     re.I)
+NEGATED_WORDS = 3  # content words after a 'not' that it negates: 'have not grown closer' -> {grown, closer}
+DENIED_WORDS = 6  # and after a denial, whose object is a whole claim: 'denies allegations that it sent arms'
+_CLAUSE_END = re.compile(r"[,;:!?“”\"()—–]|(?<![A-Z])[.](?=\s|$)| but | while | although ")  # not the dot of U.S.
+
+
+def _negated(sentence: str) -> set[str]:
+    """Content words a negation or denial in the sentence governs (the next NEGATED_WORDS of each, up to the
+    end of its clause): 'They have not grown closer, he said.' -> {'grown', 'closer'}"""
+    out: set[str] = set()
+    for pattern, n in ((_NEGATION, NEGATED_WORDS), (_DENIAL, DENIED_WORDS)):
+        for m in pattern.finditer(sentence):
+            out.update(tokenize(_CLAUSE_END.split(sentence[m.end():], maxsplit=1)[0])[:n])
+    return out
 
 
 def overlap(claim: str, sentence: str, question: str = "") -> float:

@@ -319,6 +319,10 @@ def test_a_sentence_that_only_restates_the_question_says_nothing():
     ("China’s imports from Russia grew 153%", "China’s exports to Russia jumped 153%.", False),
     ("Spending increased", "Spending decreased sharply.", False),
     ("Exports were reported", "The export report came out.", True),
+    ("They have grown closer", "They have not grown closer, he said.", False),  # the negation either way
+    ("Kirby said the ties have grown closer", "Kirby, who did not elaborate, said the ties have grown closer.", True),
+    ("China has supplied Russia with arms", "Beijing denies U.S. allegations that it is providing Russia arms.", False),
+    ("Beijing denies the allegations", "Beijing denies U.S. allegations that it is providing Russia arms.", True),
 ])
 def test_agrees(claim, sentence, expected):
     assert agrees(claim, sentence) is expected
@@ -330,6 +334,9 @@ def test_agrees(claim, sentence, expected):
     ("According to, Xi left [1].", "Xi left [1]."),
     ("U. S. officials said so [1].", "U.S. officials said so [1]."),
     ("According to Kirby, ties grew [1].", "According to Kirby, ties grew [1]."),  # a real attribution stays
+    ("Yes, according to passage, they talked for hours [1].", "Yes, they talked for hours [1]."),
+    ("Ties grew, according to the passages [2].", "Ties grew [2]."),
+    ("Ties grew, according to Tass [2].", "Ties grew, according to Tass [2]."),
 ])
 def test_tidy(raw, clean):
     assert tidy(raw) == clean
