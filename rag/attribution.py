@@ -1,4 +1,5 @@
-"""Who said what: 'What did X say (about Y)?' answered with every statement the articles attribute to X.
+"""Who said what: 'What did X say (about Y)?' answered with every statement the articles attribute to X,
+and 'Who said "..."?' with the speaker the articles give for those words.
 
 The chunker records the speaker of each sentence (`Chunk.said`), so X's statements are gathered from
 all articles, not only from the few passages a search returns, and each is quoted verbatim with its
@@ -28,6 +29,9 @@ _ASK = re.compile(
 # share of Y's words in it). Dev split: answerable "about" questions 0.41-0.62, near misses 0.08-0.27.
 MIN_RELEVANCE = 0.35
 MAX_STATEMENTS = 6  # a longer list stops being an answer
+# 'Who said the U.S. "is in no position to point fingers"?', 'Who called Xi "a dear friend"?'
+_WHO_QUOTED = re.compile(r"^\s*who\b(?=.*[“\"”]\s*(?P<quote>[^“\"”]+?)\s*[”\"“])", re.I | re.S)
+MIN_QUOTE_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,36 @@ def parse(question: str) -> Request | None:
         return None  # 'what did they say', 'what did the report say': not one named speaker
     topic = (m.group("topic") or "").strip()
     return Request(who=who, topic=topic, more=bool(m.group("else")))
+
+
+def quoted_words(question: str) -> str:
+    """The words a 'Who said "..."?' question quotes, or '':
+    'Who said Putin sees Xi as “a lifeline of sorts”?' -> 'a lifeline of sorts'; 'Who is Kirby?' -> ''"""
+    m = _WHO_QUOTED.match(question)
+    quote = m.group("quote").strip(" ,.?!") if m else ""
+    return quote if len(quote.split()) >= MIN_QUOTE_WORDS else ""
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[“”„\"]", "", text.replace("’", "'").replace("‘", "'")).lower().split())
+
+
+def quoted_by(quote: str, candidates: Sequence[Chunk]) -> list[Statement]:
+    """The sentences holding `quote` (any quote marks, case and spacing) whose speaker the chunker
+    recorded, each once; a sentence with the words but no named speaker is left out (the model answers)."""
+    want = _fold(quote)
+    out: list[Statement] = []
+    seen: set[str] = set()
+    for chunk in candidates:
+        for start, end, speaker in chunk.said:
+            sentence = chunk.text[start:end]
+            if want not in _fold(sentence):
+                continue
+            key = " ".join(sorted(content(sentence)))
+            if key not in seen:
+                seen.add(key)
+                out.append(Statement(chunk, start, end, speaker))
+    return sorted(out, key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
 
 
 def same_person(asked: str, speaker: str) -> bool:

@@ -179,6 +179,15 @@ class Pipeline:
             yield done(text=checked.text, citations=checked.citations, refused=checked.refused,
                        reason=checked.reason, hits=shown)
             return
+        quote = attribution.quoted_words(searched)
+        said = self._quoted_by(quote, hits, where) if quote else []
+        if said:  # 'Who said "..."?' and the articles name who said those words: the speaker, quoted
+            text, shown = attribution.compose(said)
+            checked = cite.check(text, shown)
+            if not checked.refused:
+                yield checked.text
+                yield done(text=checked.text, citations=checked.citations, refused=False, hits=shown)
+                return
         gen = self.generator
         budget = gen.n_ctx - self.config.max_tokens
         scores = self._sentence_scores(searched, hits, embed)
@@ -285,6 +294,13 @@ class Pipeline:
         if request.topic:
             found = attribution.relevant(request.topic, found, embed)
         return found
+
+    def _quoted_by(self, quote: str, hits: list[Hit], where: Filter | None = None) -> list[attribution.Statement]:
+        """Sentences of any article (within `where`) holding the quoted words, with their recorded speaker."""
+        found = (bm25_within(self.index, quote, 50, allowed_rows(self.index, where)) if where
+                 else self.index.search_bm25(quote, 50))
+        candidates = [self.index.chunks[r] for r, _ in found] + [h.chunk for h in hits]
+        return attribution.quoted_by(quote, list(dict.fromkeys(candidates)))
 
     def use_index(self, index: store.Index, report: build.BuildReport | None = None) -> None:
         """Answer from `index` from now on (built elsewhere, e.g. by rag.library), here and in with_model() siblings."""

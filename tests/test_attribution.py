@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from rag.attribution import Request, already_quoted, compose, parse, relevant, same_person, statements
+from rag.attribution import (Request, already_quoted, compose, parse, quoted_by, quoted_words, relevant, same_person,
+                             statements)
 from rag.chunk import chunk_document
 from rag.types import Document
 
@@ -28,6 +29,25 @@ SYNDICATED = Document(doc_id="b", title="Ties again", text=(
 ])
 def test_parse(question, expected):
     assert parse(question) == expected
+
+
+@pytest.mark.parametrize("question, words", [
+    ("Who said Putin sees Xi as “a lifeline of sorts”?", "a lifeline of sorts"),
+    ('Who told reporters that the countries "chafe at U.S. leadership"?', "chafe at U.S. leadership"),
+    ("Who said “yes”?", ""),  # one word is no quote to look up
+    ("Who is Kirby?", ""),
+    ("What did Kirby call “burgeoning”?", ""),  # not a 'who' question
+])
+def test_quoted_words(question, words):
+    assert quoted_words(question) == words
+
+
+def test_quoted_by_finds_the_speaker_of_the_words_in_any_spacing_and_quote_marks():
+    chunks = chunk_document(ARTICLE, 120, 1) + chunk_document(SYNDICATED, 120, 1)
+    found = quoted_by('These two countries have  grown "closer', chunks)
+    assert [(s.speaker, s.text) for s in found] == [("John Kirby", ARTICLE.text.split(" Prices")[0])]
+    assert [s.speaker for s in quoted_by("chafe at U.S. leadership", chunks)] == ["John Kirby"]  # 'he added'
+    assert quoted_by("Prices rose in April", chunks) == []  # nobody is quoted saying it
 
 
 def test_same_person():

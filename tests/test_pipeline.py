@@ -116,6 +116,18 @@ def test_what_a_person_said_is_gathered_from_every_article_and_quoted_verbatim(m
                                                    for line in lines} | {c.quote for c in answer.citations}
 
 
+def test_who_said_quoted_words_is_answered_with_the_speaker_the_article_names(make_pipeline):
+    p = make_pipeline("Somebody said it [1].")
+    answer = p.ask("Who said Putin sees Xi as “a lifeline of sorts”?")
+    assert p.generator.prompts == []  # the speaker the chunker recorded for the sentence holding the words
+    assert not answer.refused and answer.text.startswith("- John Kirby: ") and "a lifeline of sorts" in answer.text
+    assert_exact_quotes(answer) and len(answer.citations) == 1
+    # words no recorded speaker said (a spokesperson, unnamed): the model answers, as for any question
+    unnamed = make_pipeline("A spokesperson for the Chinese Foreign Ministry said so [1].")
+    unnamed.ask('Who said the U.S. "is in no position to point fingers at China"?')
+    assert len(unnamed.generator.prompts) == 1
+
+
 def test_what_else_leaves_out_what_the_chat_already_quoted(make_pipeline):
     p = make_pipeline()
     first = p.ask("What did Kirby say?")
