@@ -27,7 +27,8 @@ MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern: [1],
 _LEADING_MARKER = re.compile(r"(?m)^([ \t]*(?:[-*•]|\d+[.)])?[ \t]*)((?:\[\d+(?:\s*,\s*\d+)*\][ \t]*)+)(\S.*?)[ \t]*$")
 _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|without)\b|n[’']t\b", re.I)
-_STUB = re.compile(r"^(?:according to(?: the)? (?:(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
+_STUB = re.compile(r"^(?:(?:according to|based on)(?: the)? (?:(?:information |details )?(?:provided |given )?(?:in |by )?"
+                   r"(?:the )?(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
                    r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])?\s*,?\s*|according to\s*,\s*)", re.I)
 # the same stub inside a sentence: 'Yes, according to passage, they met' -> 'Yes, they met'
 _INNER_STUB = re.compile(r",\s*according to(?: the)? (?:provided |given )?(?:passages?|articles?|sources?|texts?)\b"

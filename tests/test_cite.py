@@ -336,6 +336,9 @@ def test_agrees(claim, sentence, expected):
     ("According to Kirby, ties grew [1].", "According to Kirby, ties grew [1]."),  # a real attribution stays
     ("Yes, according to passage, they talked for hours [1].", "Yes, they talked for hours [1]."),
     ("Ties grew, according to the passages [2].", "Ties grew [2]."),
+    ("Based on the information provided in the passages, ties grew [2].", "Ties grew [2]."),
+    ("Based on the passage [1], ties grew [1].", "Ties grew [1]."),
+    ("Based on Kirby's remarks, ties grew [2].", "Based on Kirby's remarks, ties grew [2]."),
     ("Ties grew, according to Tass [2].", "Ties grew, according to Tass [2]."),
 ])
 def test_tidy(raw, clean):
