@@ -109,8 +109,8 @@ def dates(text: str) -> set[str]:
 def initials(phrase: str) -> str:
     """'Shanghai Cooperation Organization' -> 'sco'; 'U.S.' -> 'us'; 'Bank of England' -> 'be';
     a number counts as its digits: 'Group of Seven' -> 'g7', 'Group of 20' -> 'g20'"""
-    if _ACRONYM.match(phrase.replace(" ", "")):
-        return phrase.replace(".", "").replace(" ", "").lower()
+    if compact := _compact(phrase):  # an acronym spells itself, dots and hyphens aside: 'G-7' -> 'g7'
+        return compact
     words = [w for w in re.findall(r"[A-Za-z][\w’'-]*|\d+", phrase) if w.lower() not in _JOINERS]
     if len(words) < 2:
         return ""
@@ -144,8 +144,6 @@ def variants(name: str) -> tuple[str, ...]:
     """
     low = " ".join(tokenize(name)) or name.lower()
     out = [low]
-    if compact := _compact(name):  # 'G-7' -> 'g7', 'CSIS' -> 'csis' (the tokenizer reads 'csi', a plural)
-        out.append(compact)
     ini = initials(name)
     if ini and ini != low:
         out.append(ini)
