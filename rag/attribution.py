@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .bm25 import tokenize
-from .terms import content, mentions
+from .terms import content, fold, mentions
 from .types import Chunk, Hit
 
 _ASK = re.compile(
@@ -78,7 +78,8 @@ def quoted_words(question: str) -> str:
 
 
 def _fold(text: str) -> str:
-    return " ".join(re.sub(r"[“”„\"]", "", text.replace("’", "'").replace("‘", "'")).lower().split())
+    """`terms.fold` without quote marks and with one space: words quoted in a question match the article."""
+    return " ".join(re.sub(r"[“”„\"]", "", fold(text)).split())
 
 
 def quoted_by(quote: str, candidates: Sequence[Chunk]) -> list[Statement]:

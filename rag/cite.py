@@ -16,10 +16,10 @@ from typing import Callable
 import numpy as np
 
 from .chunk import split_sentences
+from .bm25 import tokenize
 from .prompt import posing
 from .refusal import REFUSAL, is_refusal
-from .bm25 import tokenize
-from .terms import content, mentions, names, numbers
+from .terms import content, fold, mentions, names, numbers
 from .types import Citation, Hit, Reason
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern: [1], [1, 2], [1,2]
@@ -146,13 +146,13 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
     claim 'Exports jumped 153%', passage 'Trade boomed. Exports jumped 153% in April.' -> (1.0, (14, 43))
     `meaning` maps sentence spans to their cosine with the claim (paraphrase counts when it is high).
     """
-    quoted = [_fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
+    quoted = [fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
     best, span = (False, 0.0), (0, 0)
     for start, end in split_sentences(passage):
         sentence = passage[start:end]
         if posing(sentence):  # never shown to the model, and no evidence of anything
             continue
-        pinned = any(q in _fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
+        pinned = any(q in fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
         if not pinned and not agrees(claim, sentence):
             continue
         score = overlap(claim, sentence, question)
@@ -162,11 +162,6 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         if (pinned, score) > best:
             best, span = (pinned, 1.0 if pinned else score), (start, end)
     return best[1], span
-
-
-def _fold(text: str) -> str:
-    """Case and apostrophe style don't matter when matching a quote: 'Don’t' ~ "don't"."""
-    return text.lower().replace("’", "'").replace("‘", "'")
 
 
 def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str = "") -> Checked:

@@ -193,6 +193,11 @@ def mentions(text: str, name: str) -> bool:
     return False
 
 
+def fold(text: str) -> str:
+    """Case and apostrophe style don't matter when matching a quote: 'Don’t' ~ "don't"."""
+    return text.lower().replace("’", "'").replace("‘", "'")
+
+
 def _compact(name: str) -> str:
     """An acronym without its dots and hyphens: 'G-7' -> 'g7', 'U.S.' -> 'us'; '' for anything else."""
     compact = re.sub(r"[\s.\-]", "", name)
