@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import logging
 import os
 import threading
+import warnings
 from pathlib import Path
 from typing import Protocol
 
@@ -82,13 +84,7 @@ class SentenceTransformerEmbedder:
         if onnx:
             return self._onnx_one(onnx, transformer, text)[0]
         with _one_thread(torch):  # a single query gains nothing from two torch threads, which spin under load
-            with torch.inference_mode():
-                enc = transformer.tokenizer([text], return_tensors="pt", truncation=True,
-                                            max_length=transformer.max_seq_length)
-                out = transformer.auto_model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
-                vector = torch.nn.functional.normalize((out * mask).sum(1) / mask.sum(1), dim=1)
-        return np.ascontiguousarray(vector[0].numpy(), dtype=np.float32)
+            return _torch_mean_pooled(transformer, [text])[0]
 
     @staticmethod
     def _onnx_one(onnx: "_OnnxEncoder", transformer, text: str) -> np.ndarray:
@@ -139,12 +135,11 @@ class _OnnxEncoder:
             import onnxruntime as ort
         except ImportError:
             return None
-        import torch
         from filelock import FileLock
 
-        model = transformer.auto_model
         from .models import cache_dir
 
+        model = transformer.auto_model
         path = cache_dir() / "onnx" / f"{_fingerprint(name, model)}.onnx"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,13 +155,9 @@ class _OnnxEncoder:
         # checked against torch on texts of several lengths before it is trusted
         probe = ["Kirby", "What did the spokesman say about the talks on Monday?",
                  " ".join(["The two leaders met for more than four hours in Moscow."] * 8)]
-        enc = transformer.tokenizer(probe, return_tensors="pt", padding=True, truncation=True,
-                                    max_length=transformer.max_seq_length)
-        with torch.inference_mode():
-            out = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
-            want = torch.nn.functional.normalize((out * mask).sum(1) / mask.sum(1), dim=1).numpy()
-        got = encoder.encode({k: v.numpy() for k, v in enc.items()})
+        want = _torch_mean_pooled(transformer, probe)
+        got = encoder.encode(dict(transformer.tokenizer(probe, return_tensors="np", padding=True, truncation=True,
+                                                        max_length=transformer.max_seq_length)))
         if not np.allclose(got, want, atol=1e-4):
             raise ModelError(f"the ONNX export of {name} differs from torch (max {np.abs(got - want).max():.2g})")
         return encoder
@@ -179,6 +170,20 @@ class _OnnxEncoder:
         vectors = (out * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _torch_mean_pooled(transformer, texts: list[str]) -> np.ndarray:
+    """The transformer called directly by torch, mean-pooled over the attention mask and normalized:
+    sentence-transformers' vectors without its `encode` wrapper."""
+    import torch
+
+    with torch.inference_mode():
+        enc = transformer.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                                    max_length=transformer.max_seq_length)
+        out = transformer.auto_model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
+        vectors = torch.nn.functional.normalize((out * mask).sum(1) / mask.sum(1), dim=1)
+    return np.ascontiguousarray(vectors.numpy(), dtype=np.float32)
 
 
 def _fingerprint(name: str, model) -> str:
@@ -208,11 +213,9 @@ def _export(model, tokenizer, path: Path) -> None:
     # two texts of different lengths: the padded one makes the trace keep the attention mask
     sample = tokenizer(["an example question", "a longer example of a question, padded in a batch"],
                        return_tensors="pt", padding=True)
-    import copy
     model = copy.deepcopy(model)  # tracing may switch the live model's attention code: export a copy
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]}
-    import warnings
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
         torch.onnx.export(LastHidden(model.eval()), tuple(sample[n] for n in names), str(tmp), input_names=names,
