@@ -280,12 +280,8 @@ class Pipeline:
                     ) -> list[attribution.Statement] | None:
         """X's statements (None when the articles quote nobody of that name: the model answers instead);
         with `where`, only from the articles it allows."""
-        found = (bm25_within(self.index, request.who, 200, allowed_rows(self.index, where)) if where
-                 else self.index.search_bm25(request.who, 200))
-        rows = [row for row, _ in found]
-        candidates = [self.index.chunks[r] for r in rows] + [h.chunk for h in hits]
-        candidates = [c for c in dict.fromkeys(candidates) if any(attribution.same_person(request.who, s)
-                                                                  for _, _, s in c.said)]
+        candidates = [c for c in self._keyword_chunks(request.who, 200, hits, where)
+                      if any(attribution.same_person(request.who, s) for _, _, s in c.said)]
         if not candidates:
             return None
         found = attribution.statements(request, candidates)
@@ -297,10 +293,14 @@ class Pipeline:
 
     def _quoted_by(self, quote: str, hits: list[Hit], where: Filter | None = None) -> list[attribution.Statement]:
         """Sentences of any article (within `where`) holding the quoted words, with their recorded speaker."""
-        found = (bm25_within(self.index, quote, 50, allowed_rows(self.index, where)) if where
-                 else self.index.search_bm25(quote, 50))
-        candidates = [self.index.chunks[r] for r, _ in found] + [h.chunk for h in hits]
-        return attribution.quoted_by(quote, list(dict.fromkeys(candidates)))
+        return attribution.quoted_by(quote, self._keyword_chunks(quote, 50, hits, where))
+
+    def _keyword_chunks(self, words: str, n: int, hits: list[Hit], where: Filter | None) -> list[Chunk]:
+        """The n chunks of any article (within `where`) BM25 ranks best for `words`, then the hits' chunks,
+        each once: what a speaker or a quote is looked up in beyond the few passages a search shows."""
+        found = (bm25_within(self.index, words, n, allowed_rows(self.index, where)) if where
+                 else self.index.search_bm25(words, n))
+        return list(dict.fromkeys([self.index.chunks[r] for r, _ in found] + [h.chunk for h in hits]))
 
     def use_index(self, index: store.Index, report: build.BuildReport | None = None) -> None:
         """Answer from `index` from now on (built elsewhere, e.g. by rag.library), here and in with_model() siblings."""
