@@ -232,7 +232,8 @@ class Pipeline:
         """The model refused. The passage sentences closest to the question (at most RETRY_CANDIDATES, each
         holding what the question pins down) are judged one at a time with their neighbours ("does this
         answer the question exactly as asked?"); on a yes the model answers from that alone, and the answer
-        is kept only if it checks out. A no, or an answer that does not check out, keeps the refusal."""
+        is kept only if it checks out; one that does not leaves the next candidate its turn. No candidate
+        answered and checked keeps the refusal."""
         ranked = sorted(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), reverse=True)
         gen, count, tokens = self.generator, self.generator.count_tokens, 0
 
@@ -251,9 +252,11 @@ class Pipeline:
             if not "".join(gen.stream(messages, 3)).strip().lower().startswith("yes"):
                 continue
             messages, one, used = build_messages(question, [hit], count, budget, [near], system=SYSTEM_RETRY)
+            tokens += used
             checked = self._verify("".join(gen.stream(messages, self.config.max_tokens)), question, one, embed,
                                    context)
-            return (checked, one, tokens + used) if not checked.refused else None
+            if not checked.refused:
+                return checked, one, tokens
         return None
 
     def _sentence_scores(self, question: str, hits: list[Hit], embed) -> list[list[tuple[tuple[int, int], float]]]:

@@ -178,7 +178,21 @@ def test_a_refusal_next_to_a_sentence_that_answers_gets_a_second_narrower_pass(m
 def test_when_the_second_pass_answer_does_not_check_out_the_refusal_stays(make_pipeline):
     p = make_pipeline("The articles don't say.", "yes", "Bananas are yellow [1].")
     answer = p.ask("How much did China’s exports to Russia grow in April?")
-    assert answer.refused and answer.citations == [] and len(p.generator.prompts) == 3
+    # the next candidate is judged too (the scripted model says no to it)
+    assert answer.refused and answer.citations == [] and 3 <= len(p.generator.prompts) <= 4
+
+
+def test_a_second_pass_answer_that_does_not_check_out_leaves_the_next_sentence_its_turn(make_pipeline, monkeypatch):
+    monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
+
+    def from_the_passage(messages):  # the model answers with what the passage it was shown says
+        passage = messages[-1]["content"].split("\n")[1]
+        return re.findall(r"[^.!?]+[.!?]”?", passage)[-1].strip() + " [1]"
+
+    p = make_pipeline("The articles don't say.", "yes", "Bananas are yellow [1].", "yes", from_the_passage)
+    answer = p.ask("how much did exports to russia grow?")
+    assert len(p.generator.prompts) == 5
+    assert not answer.refused and answer.citations[0].quote in user_prompt(p.generator, 3).split("\n")[1]
 
 
 def test_a_no_for_the_closest_sentence_lets_the_next_one_be_judged(make_pipeline, monkeypatch):
