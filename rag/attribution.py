@@ -14,17 +14,23 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .bm25 import tokenize
-from .terms import content, fold, mentions
+from .chunk import ANY_VERB, LISTENER, NAME_APPOSITION_VERB, attributed_name, person
+from .terms import content, fold, mentions, names
 from .types import Chunk, Hit
 
 _ASK = re.compile(
     r"^\s*(?:and\s+|so\s+)?(?:what\s+(?P<else>else\s+)?(?:did|does|do|has|have|had)\s+(?P<who>.+?)\s+"
-    r"(?:else\s+)?(?:say|said|tell\s+reporters|state|comment|remark)"
+    r"(?:else\s+)?(?P<verb>say|said|tell|told|state|comment|remark)(?:\s+(?:to\s+)?(?:him|her|them|reporters|journalists))?"
     r"|(?:did|does|has|have)\s+(?P<who2>.+?)\s+(?:say|said|mention|mentioned)\s+anything"
     r"|(?:what|how)\s+(?:is|was|were|are)\s+(?P<who3>.+?)\s+quoted(?:\s+as\s+saying)?)"
-    r"(?:\s+(?:about|on|regarding|concerning|of)\s+(?P<topic>.+?))?\s*(?:\([^)]*\))?\s*[?.!]*\s*$",
+    r"(?:\s+(?:about|on|regarding|concerning|of)\s+(?P<topic>.+?)|\s+(?:that\s+)?(?P<clause>[^()]+?))?"
+    r"\s*(?:\([^)]*\))?\s*[?.!]*\s*$",
     re.I,
 )
+# whom 'What did X tell Y (about Z)?' or 'say to Y' names, before what it asks about
+_PRONOUNS = ("him", "her", "them", "reporters", "journalists")
+_LISTENER = re.compile(r"^(?:to\s+)?(?P<to>\w+|(?:the\s+)?[A-Z][\w’'.-]*"
+                       r"(?:\s+[A-Z][\w’'.-]*){0,3})(?:\s+(?:about|on|regarding|concerning)\s+(?P<topic>.+))?$")
 # 0.35: the best statement's relevance to the topic of "about Y" (cosine of Y and the sentence, or the
 # share of Y's words in it). Dev split: answerable "about" questions 0.41-0.62, near misses 0.08-0.27.
 MIN_RELEVANCE = 0.35
@@ -41,6 +47,7 @@ class Request:
     who: str
     topic: str = ""
     more: bool = False  # "what else": leave out what the chat already quoted
+    clause: bool = False  # the topic is what X said, not what X spoke about: 'What did X say Y share?'
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ class Statement:
 
 
 def parse(question: str) -> Request | None:
-    """('What did John Kirby say about Xi?') -> Request('John Kirby', 'Xi'); ('Who is Kirby?') -> None"""
+    """('What did John Kirby say about Xi?') -> Request('John Kirby', 'Xi'); ('Who is Kirby?') -> None;
+    ('What did Glaser say Xi and Putin share?') -> Request('Glaser', 'Xi and Putin share', clause=True)"""
     m = _ASK.match(question)
     if not m:
         return None
@@ -65,8 +73,14 @@ def parse(question: str) -> Request | None:
     who = re.sub(r"^(?:the|a|an)\s+", "", who, flags=re.I)
     if not who or not who[0].isupper() or len(who.split()) > 5:
         return None  # 'what did they say', 'what did the report say': not one named speaker
+    clause = (m.group("clause") or "").strip()
+    told = (m.group("verb") or "").lower() in ("tell", "told") or clause.lower().startswith("to ")
+    heard = _LISTENER.match(clause) if told else None
     topic = (m.group("topic") or "").strip()
-    return Request(who=who, topic=topic, more=bool(m.group("else")))
+    if heard:  # 'tell Putin about Ukraine' -> about Ukraine; 'say to Mishustin' -> what bears on Mishustin
+        topic = (heard.group("topic") or "").strip()
+        clause = "" if topic or heard.group("to").lower() in _PRONOUNS else heard.group("to")
+    return Request(who=who, topic=topic or clause, more=bool(m.group("else")), clause=bool(clause))
 
 
 def quoted_words(question: str) -> str:
@@ -108,6 +122,50 @@ def same_person(asked: str, speaker: str) -> bool:
     return bool(a and s) and (a <= s or s <= a)
 
 
+_QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")
+
+
+def claimed_speaker(claim: str) -> str:
+    """Who an answer sentence says spoke, '' if it names nobody speaking:
+    'Li Qiang told Mishustin that ties were good.' -> 'Li Qiang';
+    'Bonnie Glaser, a fellow at a think tank, said they share interests.' -> 'Bonnie Glaser';
+    'Ties were good, the Kremlin said.' -> ''; 'Ties were good.' -> ''"""
+    bare = _QUOTED.sub(" … ", claim)  # quoted words are what was said, not who said it
+    if name := attributed_name(bare):
+        return name
+    m = NAME_APPOSITION_VERB.match(bare)
+    return person(m.group(1)) if m else ""
+
+
+def misattributed(claim: str, sentence: str, speaker: str = "", passage: str = "") -> bool:
+    """The claim says X spoke, and the sentence does not: its recorded `speaker` is someone else, nobody
+    speaks in it, or X is in it only as the one spoken to. A sentence whose speaker goes unnamed ('the
+    Russian leader told ...') may be X's when its `passage` names X.
+
+    ('Li Qiang told Mishustin ties were good.', 'Mishustin told Premier Li Qiang ties were good.', 'Mishustin')
+    -> True; ('Glaser said the plan stalls.', 'Blinken said the plan stalls.', 'Blinken') -> True;
+    ('Glaser said they share interests.', '“They share interests,” said Bonnie Glaser.', 'Bonnie Glaser') -> False
+    """
+    who = claimed_speaker(claim)
+    if not who or (speaker and same_person(who, speaker)):
+        return False
+    if not mentions(sentence, who):
+        return bool(speaker) or not ANY_VERB.search(sentence) or not mentions(passage, who)
+    surname = re.escape(who.split()[-1])
+    places = [m.start() for m in re.finditer(rf"\b{surname}\b", sentence)]
+    # where the name is spelled as asked, each place must show it spoken to for the claim to be wrong
+    return bool(places) and all(LISTENER.search(_before_name(sentence, i, who)) for i in places)
+
+
+def _before_name(sentence: str, surname_at: int, who: str) -> str:
+    """The sentence up to the full name whose surname starts at `surname_at` ('told Premier Li Qiang' -> 'told Premier ')."""
+    head = sentence[:surname_at]
+    for first in who.split()[:-1][::-1]:
+        if head.rstrip().endswith(first):
+            head = head.rstrip()[:-len(first)]
+    return head if head.endswith(" ") or not head else head + " "
+
+
 def statements(request: Request, candidates: Sequence[Chunk]) -> list[Statement]:
     """Sentences attributed to the asked speaker in `candidates`, each once (chunks overlap, articles are
     syndicated), in article order."""
@@ -125,14 +183,18 @@ def statements(request: Request, candidates: Sequence[Chunk]) -> list[Statement]
     return sorted(out, key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
 
 
-def relevant(topic: str, found: list[Statement], embed: Callable[[list[str]], np.ndarray]) -> list[Statement]:
+def relevant(topic: str, found: list[Statement], embed: Callable[[list[str]], np.ndarray],
+             clause: bool = False) -> list[Statement]:
     """The statements about `topic`, most relevant first: cosine of topic and sentence, or the share of
-    the topic's words (aliases included) in the sentence, whichever is higher."""
+    the topic's words (aliases included) in the sentence, whichever is higher. For a `clause` ('Xi and
+    Putin share'), the words besides its names: a quote says 'they' for the people it speaks of."""
     if not found:
         return []
     vectors = embed([topic] + [s.text for s in found])
     cosines = vectors[1:] @ vectors[0]
     words = content(topic)
+    if clause:
+        words = words - {w for name in names(topic) for w in content(name)} or words
     out = []
     for s, cos in zip(found, cosines):
         lexical = sum(1 for w in words if mentions(s.text, w)) / len(words) if words else 0.0

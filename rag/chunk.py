@@ -54,7 +54,11 @@ _VERB = r"(?:said|says|told|explained|added|noted|argued|warned|stressed|counter
 _NAME_THEN_VERB = re.compile(rf"({_NAME})\s+(?:\w+\s+)?{_VERB}\b")
 # "said Brian Hart" names the speaker; "told NBC News" names the listener, so `told` is not here.
 _VERB_THEN_NAME = re.compile(rf"\b(?:said|says|added|explained|wrote|asked|replied)\s+({_NAME})")
-_ANY_VERB = re.compile(rf"\b{_VERB}\b")
+# "told China’s Premier Li Qiang": the name after it is the one spoken to
+LISTENER = re.compile(rf"\b(?:told|urged|asked|(?<!according )to)\s+(?:the\s+)?(?:[A-Z][\w’'.-]*\s+){{0,4}}$")
+ANY_VERB = re.compile(rf"\b{_VERB}\b")
+# 'Bonnie Glaser, a fellow at a think tank, said ...': the name that opens a sentence, then an apposition
+NAME_APPOSITION_VERB = re.compile(rf"^[\s\-*•]*({_NAME}),[^“\"”]*,\s+(?:\w+\s+)?{_VERB}\b")
 _PRONOUN_VERB = re.compile(rf"(?:^|\b)(?:he|she)\s+(?:\w+\s+)?{_VERB}\b", re.I)
 # Words that open a name phrase but are titles or places, not the person: "Secretary of State Antony Blinken".
 _TITLES = {
@@ -78,7 +82,7 @@ def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
     last = ""
     for start, end in spans:
         s = text[start:end]
-        name = "" if _PRONOUN_VERB.match(s) else _attributed_name(s)
+        name = "" if _PRONOUN_VERB.match(s) else attributed_name(s)
         if name:
             name = _full_name(name, full_names)
             if " " in name and name not in full_names:
@@ -86,7 +90,7 @@ def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
             last = name
         elif _PRONOUN_VERB.search(s) and last:
             name = last
-        elif _ANY_VERB.search(s) and not s.startswith(("“", '"')):
+        elif ANY_VERB.search(s) and not s.startswith(("“", '"')):
             last = ""  # "the Russian leader told ...": someone unnamed speaks; a later "he said" is not `last`
         elif s.startswith(("“", '"')) and out and out[-1]:
             name = out[-1]
@@ -94,14 +98,20 @@ def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
     return out
 
 
-def _attributed_name(sentence: str) -> str:
+def attributed_name(sentence: str) -> str:
+    """The person a sentence quotes, titles left off: '“Yes,” Coordinator John Kirby told reporters.' -> 'John Kirby'"""
     for pattern in (_NAME_THEN_VERB, _VERB_THEN_NAME):
         for m in pattern.finditer(sentence):
-            words = [w for w in m.group(1).split() if w not in _TITLES and not w.endswith(("’s", "'s"))]
-            # keep the trailing run of name words: "Coordinator John Kirby" -> "John Kirby"
-            if words and words[-1][:1].isupper():
-                return " ".join(words[-3:])
+            if name := person(m.group(1)):
+                return name
     return ""
+
+
+def person(phrase: str) -> str:
+    """The name in a capitalised phrase, titles and possessives left off, its trailing run of name words
+    kept: 'Coordinator John Kirby' -> 'John Kirby'; 'The Kremlin' -> ''; 'China’s Premier' -> ''"""
+    words = [w for w in phrase.split() if w not in _TITLES and not w.endswith(("’s", "'s"))]
+    return " ".join(words[-3:]) if words and words[-1][:1].isupper() else ""
 
 
 def _full_name(name: str, known: list[str]) -> str:

@@ -15,8 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from .chunk import split_sentences
+from .attribution import misattributed
 from .bm25 import tokenize
+from .chunk import split_sentences
 from .prompt import posing
 from .refusal import REFUSAL, is_refusal
 from .terms import content, fold, mentions, names, numbers
@@ -140,11 +141,12 @@ def _stem(word: str) -> str:
 
 
 def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | None = None,
-            question: str = "") -> tuple[float, tuple[int, int]]:
+            question: str = "", speakers: dict[tuple[int, int], str] | None = None) -> tuple[float, tuple[int, int]]:
     """(how well the passage's best sentence supports the claim, that sentence's span); 0.0 if none agrees.
 
     claim 'Exports jumped 153%', passage 'Trade boomed. Exports jumped 153% in April.' -> (1.0, (14, 43))
-    `meaning` maps sentence spans to their cosine with the claim (paraphrase counts when it is high).
+    `meaning` maps sentence spans to their cosine with the claim (paraphrase counts when it is high);
+    `speakers` maps them to the speaker the chunker recorded: a claim that 'X said' it needs X's sentence.
     """
     quoted = [fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
     best, span = (False, 0.0), (0, 0)
@@ -152,6 +154,8 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         sentence = passage[start:end]
         if posing(sentence):  # never shown to the model, and no evidence of anything
             continue
+        if misattributed(claim, sentence, (speakers or {}).get((start, end), ""), passage):
+            continue  # the words may be there, but someone else said them
         pinned = any(q in fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
         if not pinned and not agrees(claim, sentence):
             continue
@@ -175,13 +179,14 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
     spans = [(s, e) for s, e in split_sentences(text) if MARKER.sub("", text[s:e]).strip()]
     claims = [MARKER.sub("", text[s:e]).strip() for s, e in spans]
     meanings = _meanings(claims, hits, embed)
+    said = [{(s, e): who for s, e, who in h.chunk.said} for h in hits]
     out, citations, seen, dropped = [], [], set(), []
     for (start, end), claim, meaning in zip(spans, claims, meanings):
         sentence = text[start:end]
         if is_refusal(claim):  # a hedge beside the answer ('The articles don't say why.') is no claim
             continue
         cited = [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
-        scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question)
+        scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question, said[n - 1])
                   for n in range(1, len(hits) + 1)}
         best = max(scored, key=lambda n: (scored[n][0], -n)) if scored else 0
         top = scored[best][0] if scored else 0.0

@@ -281,8 +281,8 @@ class Pipeline:
 
     def _statements(self, request: attribution.Request, hits: list[Hit], history, embed, where: Filter | None = None
                     ) -> list[attribution.Statement] | None:
-        """X's statements (None when the articles quote nobody of that name: the model answers instead);
-        with `where`, only from the articles it allows."""
+        """X's statements (None when the articles quote nobody of that name, or when none matches the words
+        of 'What did X say <clause>?': the model answers instead); with `where`, only from the articles it allows."""
         candidates = [c for c in self._keyword_chunks(request.who, 200, hits, where)
                       if any(attribution.same_person(request.who, s) for _, _, s in c.said)]
         if not candidates:
@@ -291,7 +291,9 @@ class Pipeline:
         if request.more:
             found = attribution.already_quoted(found, history)
         if request.topic:
-            found = attribution.relevant(request.topic, found, embed)
+            found = attribution.relevant(request.topic, found, embed, request.clause)
+            if not found and request.clause:  # 'What did X say Y share?' in other words than X's: the model reads
+                return None
         return found
 
     def _quoted_by(self, quote: str, hits: list[Hit], where: Filter | None = None) -> list[attribution.Statement]:

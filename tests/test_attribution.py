@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rag.attribution import (Request, already_quoted, compose, parse, quoted_by, quoted_words, relevant, same_person,
-                             statements)
+from rag.attribution import (Request, already_quoted, claimed_speaker, compose, misattributed, parse, quoted_by,
+                             quoted_words, relevant, same_person, statements)
 from rag.chunk import chunk_document
 from rag.types import Document
 
@@ -24,7 +24,10 @@ SYNDICATED = Document(doc_id="b", title="Ties again", text=(
     ("Did Kirby say anything about Iran?", Request("Kirby", "Iran")),
     ("What has the Kremlin said about the talks?", Request("Kremlin", "the talks")),
     ("What did they say?", None),  # nobody named
-    ("What did Bonnie Glaser say Xi and Putin share?", None),  # a question about the content: the model answers
+    ("What did Bonnie Glaser say Xi and Putin share?", Request("Bonnie Glaser", "Xi and Putin share", clause=True)),
+    ("What did Xi tell Putin about Ukraine?", Request("Xi", "Ukraine")),  # the listener is not the topic
+    ("What did Li Qiang say to Mishustin?", Request("Li Qiang", "Mishustin", clause=True)),
+    ("What did Mishustin tell him?", Request("Mishustin")),
     ("Who is Kirby?", None),
 ])
 def test_parse(question, expected):
@@ -48,6 +51,42 @@ def test_quoted_by_finds_the_speaker_of_the_words_in_any_spacing_and_quote_marks
     assert [(s.speaker, s.text) for s in found] == [("John Kirby", ARTICLE.text.split(" Prices")[0])]
     assert [s.speaker for s in quoted_by("chafe at U.S. leadership", chunks)] == ["John Kirby"]  # 'he added'
     assert quoted_by("Prices rose in April", chunks) == []  # nobody is quoted saying it
+
+
+@pytest.mark.parametrize("claim, who", [
+    ("Li Qiang told Mishustin that ties were good.", "Li Qiang"),
+    ("Bonnie Glaser, a fellow at a think tank in Washington, said they share interests.", "Bonnie Glaser"),
+    ("Xi told Putin that China “is willing to work with Russia,” according to Xinhua.", "Xi"),
+    ("“We will not,” Secretary of State Antony Blinken said.", "Antony Blinken"),
+    ("Ties were good, the Kremlin said.", ""),  # no person named
+    ("They called the plan “a stalling tactic, Kirby said”.", ""),  # words inside a quote name nobody
+    ("Ties were good.", ""),
+])
+def test_claimed_speaker(claim, who):
+    assert claimed_speaker(claim) == who
+
+
+UNNAMED = ("Earlier in the day, the Russian leader, who is sanctioned by the US, told China’s Premier Li Qiang "
+           "that relations were at an “unprecedented high level.”")
+
+
+@pytest.mark.parametrize("claim, sentence, speaker, passage, wrong", [
+    # spoken to, not speaking
+    ("Li Qiang told Mishustin that relations were high.", UNNAMED, "", UNNAMED, True),
+    # somebody else is recorded as the speaker
+    ("Glaser said the plan is a stalling tactic.", "Blinken said the plan was “a stalling tactic.”", "Blinken", "", True),
+    # nobody speaks in the sentence
+    ("Glaser said both reject the U.S. model.", "Xi and Putin both reject the U.S. model.", "", "", True),
+    ("Glaser said they share interests.", "“They share interests,” said Bonnie Glaser.", "Bonnie Glaser", "", False),
+    ("Xinhua said Xi spoke.", "Xi spoke, according to Xinhua.", "", "", False),  # 'according to' is no listener
+    ("Xi told Putin that peace matters.", "In a call, Xi told Putin that peace matters.", "", "", False),
+    # an unnamed speaker ('the Russian leader') in a passage that names Mishustin may be him
+    ("Mishustin told Li Qiang that relations were high.", UNNAMED, "", "Mikhail Mishustin arrived. " + UNNAMED, False),
+    ("Mishustin told Li Qiang that relations were high.", UNNAMED, "", UNNAMED, True),
+    ("Relations were high.", UNNAMED, "", "", False),  # no speaker claimed: nothing to check
+])
+def test_misattributed(claim, sentence, speaker, passage, wrong):
+    assert misattributed(claim, sentence, speaker, passage) is wrong
 
 
 def test_same_person():
@@ -75,6 +114,10 @@ def test_relevant_keeps_statements_on_the_topic_only():
     assert [s.text for s in kept] == ["Kirby said Putin sees Xi as a lifeline."]
     far = lambda texts: np.array([[1.0, 0.0]] + [[0.0, 1.0]] * (len(texts) - 1))  # noqa: E731
     assert relevant("North Korea", found, far) == []
+    # what X said a thing does: the quote says 'they', not the names, so its other words decide
+    assert [s.text for s in relevant("Xi and Putin chafe", found, far)] == ["Kirby said Putin sees Xi as a lifeline."]
+    assert [s.text for s in relevant("Xi and Putin chafe", found, far, clause=True)] == [
+        "“They chafe at U.S. leadership,” he added."]
 
 
 def test_already_quoted_statements_are_left_out():

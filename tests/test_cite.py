@@ -4,6 +4,7 @@ import re
 import numpy as np
 import pytest
 
+from rag.chunk import speakers, split_sentences
 from rag.cite import agrees, check, overlap, support, tidy
 from rag.refusal import REFUSAL, is_refusal
 from rag.types import Chunk, Hit
@@ -14,8 +15,13 @@ KIRBY = ("“These two countries have grown closer,” National Security Council
 MEETING = "Xi Jinping met Vladimir Putin in Moscow for more than four hours on Monday."
 
 
-def hit(n: int, text: str, title: str = "") -> Hit:
-    chunk = Chunk(id=f"d{n}:0", doc_id=f"d{n}", title=title or f"Article {n}", text=text, start=0, end=len(text))
+def hit(n: int, text: str, title: str = "", said_by: str = "") -> Hit:
+    """A passage whose sentences' speakers are recorded as the chunker does; `said_by` for a 'he added'
+    the article resolved before this passage began."""
+    spans = split_sentences(text)
+    said = tuple((s, e, said_by or w) for (s, e), w in zip(spans, speakers(text, spans)) if w or said_by)
+    chunk = Chunk(id=f"d{n}:0", doc_id=f"d{n}", title=title or f"Article {n}", text=text, start=0, end=len(text),
+                  said=said)
     return Hit(chunk=chunk, score=1 / (60 + n), similarity=0.5)
 
 
@@ -193,8 +199,13 @@ def test_a_marker_that_opens_its_line_ends_it(reply):
     ("Exports jumped 53%", "Trade boomed. Exports jumped 153% in April.", (0.0, (0, 0))),  # numbers disagree
     ("Bananas", "Trade boomed. Exports fell.", (0.0, (0, 0))),
     ("", "Trade boomed.", (0.0, (0, 0))),
-    ("Kirby said “Trade boomed in April”", "Prices rose. Trade boomed in April, Mr. Li said.", (1.0, (13, 48))),
-    ("Kirby said trade boomed in April", "Prices rose. Trade boomed in April, Mr. Li said.", (0.75, (13, 48))),
+    ("Li said “Trade boomed in April”", "Prices rose. Trade boomed in April, Mr. Li said.", (1.0, (13, 48))),
+    ("Li said trade boomed in April", "Prices rose. Trade boomed in April, Mr. Li said.", (1.0, (13, 48))),
+    # the words are there, but Li said them, not Kirby: a quote in the wrong mouth supports nothing
+    ("Kirby said “Trade boomed in April”", "Prices rose. Trade boomed in April, Mr. Li said.", (0.0, (0, 0))),
+    ("Kirby said trade boomed in April", "Prices rose. Trade boomed in April, Mr. Li said.", (0.0, (0, 0))),
+    # nobody speaks in the sentence with the words: only the one naming Kirby counts, for its one word
+    ("Kirby said trade boomed in April", "Kirby spoke. Trade boomed in April.", (0.25, (0, 12))),
 ])
 def test_support(claim, passage, expected):
     score, (start, end) = support(claim, passage)
@@ -237,12 +248,24 @@ def test_is_refusal_singular(text):
     assert is_refusal(text)
 
 
+def test_a_statement_put_in_the_wrong_mouth_is_removed():
+    hits = [hit(1, "Earlier, the Russian leader told China’s Premier Li Qiang that relations were at an "
+                   "“unprecedented high level.”"),
+            hit(2, "“Any peace plan without a withdrawal is a stalling tactic,” Secretary of State Antony Blinken said.")]
+    checked = check("Li Qiang told the Russian leader that relations were at an “unprecedented high level” [1]. "
+                    "Blinken said any peace plan without a withdrawal is a stalling tactic [2].", hits)
+    assert checked.text == "Blinken said any peace plan without a withdrawal is a stalling tactic [2]."
+    assert cited(checked) == [2] and len(checked.dropped) == 1 and checked.dropped[0].startswith("Li Qiang")
+    wrong = check("Bonnie Glaser said any peace plan without a withdrawal is “a stalling tactic” [2].", hits)
+    assert wrong.refused and wrong.reason == "nothing_verifiable"
+
+
 def test_a_compound_sentence_cites_the_passage_for_each_part():
     burgeoning = ("“This is a relationship that has been burgeoning of late,” National Security Council "
                   "coordinator John Kirby told reporters on Monday.")
     alliances = ("The U.S. is focused on “revitalizing our alliances and partnerships around the world” in order "
                  "to counter China and Russia’s growing relationship, he added.")
-    hits = [hit(1, burgeoning), hit(2, "Exports to Russia hit a record in April."), hit(3, alliances)]
+    hits = [hit(1, burgeoning), hit(2, "Exports to Russia hit a record in April."), hit(3, alliances, said_by="John Kirby")]
     checked = check("John Kirby told reporters on Monday that the relationship has been burgeoning of late, and "
                     "that the U.S. is focused on revitalizing its alliances and partnerships [3].", hits)
     assert [c.n for c in checked.citations] == [1, 3]

@@ -116,6 +116,18 @@ def test_what_a_person_said_is_gathered_from_every_article_and_quoted_verbatim(m
                                                    for line in lines} | {c.quote for c in answer.citations}
 
 
+def test_what_a_person_said_a_thing_was_is_answered_from_their_statements_or_else_by_the_model(make_pipeline):
+    p = make_pipeline("The model must not be asked [1].")
+    answer = p.ask("What did Kirby say Putin sees Xi as?")
+    assert p.generator.prompts == [] and not answer.refused
+    assert answer.text.startswith("- John Kirby: ") and "lifeline" in answer.text.split("\n")[0]
+    assert_exact_quotes(answer)
+    # none of his statements is about it in his words: the model reads the passages, as for any question
+    other = make_pipeline("The articles don't say.")
+    other.ask("What did Kirby say the weather in Samarkand was like?")
+    assert len(other.generator.prompts) >= 1
+
+
 def test_who_said_quoted_words_is_answered_with_the_speaker_the_article_names(make_pipeline):
     p = make_pipeline("Somebody said it [1].")
     answer = p.ask("Who said Putin sees Xi as “a lifeline of sorts”?")
