@@ -241,7 +241,11 @@ _QUANTITY = re.compile(
     r"(?:(?:more than|less than|fewer than|almost|nearly|about|around|over|under|at least|some|roughly)\s+)?"
     r"(?:\$\s?)?(?:\d[\d,.]*|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
     r"fifty|hundred|a dozen|dozens)\b)(?:\s+and\s+a\s+half)?\s*(?:%|percent|per cent|\w+)?", re.I)
-CONFLICT_MARGIN = 0.15  # a differing sentence must be nearly as relevant to the question as the cited one
+# A sentence of another article that answers the question in half the question's words scores half the
+# lexical weight (0.5) lower: that far below the cited sentence it may still report the same fact.
+CONFLICT_MARGIN = 0.25
+_QUALIFIER = {"more than": ">", "over": ">", "at least": ">=", "less than": "<", "fewer than": "<", "under": "<",
+              "almost": "~", "nearly": "~", "about": "~", "around": "~", "roughly": "~", "some": "~"}
 
 
 def quantities(sentence: str) -> set[str]:
@@ -249,28 +253,47 @@ def quantities(sentence: str) -> set[str]:
     return {" ".join(m.group().lower().split()) for m in _QUANTITY.finditer(sentence)}
 
 
+def _by_unit(figures: set[str]) -> dict[str, set[str]]:
+    """Figures by what they count, each as a comparable value: {'more than four hours', 'over 4 hours',
+    '153%', 'in 2019'} -> {'hour': {'> 4'}, '%': {'153'}}; a bare number (a year) counts nothing."""
+    out: dict[str, set[str]] = {}
+    for figure in figures:
+        words = figure.replace("per cent", "%").replace("percent", "%").replace("%", " %").split()
+        unit = "%" if words[-1] == "%" else next(iter(tokenize(words[-1])), "")
+        if not unit or re.search(r"\d,\s", figure) or unit.isdigit() or numbers(unit):  # '2010, both': no unit
+            continue
+        value = " ".join(words[:-1])
+        for phrase, sign in _QUALIFIER.items():
+            value = re.sub(rf"^{phrase}\b", sign, value)
+        value = " ".join(min(numbers(w)) if numbers(w) else w for w in value.split())
+        out.setdefault(unit, set()).add(value)
+    return out
+
+
 def conflicting(question: str, checked: Checked, hits: list[Hit],
                 relevance: list[list[tuple[tuple[int, int], float]]]) -> list[tuple[int, tuple[int, int]]]:
-    """Sentences of other articles that give a different figure for what the question asks: (passage
-    number, span) to cite beside the answer, so 'the articles differ' is said, not hidden.
+    """Sentences of other articles that give a different figure of the same kind (hours, %, people) for
+    what the question asks: (passage number, span) to cite beside the answer, so 'the articles differ' is
+    said, not hidden. A question asks for a figure ('How long...?') or states one ('Did they talk for
+    more than four hours?').
 
     'How long did they talk?' answered 'more than four hours' [1], passage [2] of another article says
-    'almost four and a half hours' as relevantly -> [(2, span)]
+    'almost four and a half hours' as relevantly -> [(2, span)]; passage [2] saying 'the two leaders' -> []
     """
-    if checked.refused or not _QUANTITY_ASKED.search(question):
+    if checked.refused or not (_QUANTITY_ASKED.search(question) or _by_unit(quantities(question))):
         return []
     score = {(i + 1, span): sc for i, row in enumerate(relevance) for span, sc in row}
     cited = [(c.n, (c.quote_start, c.quote_start + len(c.quote))) for c in checked.citations]
     best = max((score.get(k, 0.0) for k in cited), default=0.0)
-    said = set().union(*(quantities(c.quote) for c in checked.citations))
+    said = _by_unit(set().union(*(quantities(c.quote) for c in checked.citations)))
     docs = {hits[n - 1].chunk.doc_id for n, _ in cited}
     out = []
     for (n, span), sc in sorted(score.items(), key=lambda kv: -kv[1]):
-        chunk = hits[n - 1].chunk
-        if n > len(hits) or chunk.doc_id in docs or sc < best - CONFLICT_MARGIN:
+        if n > len(hits) or hits[n - 1].chunk.doc_id in docs or sc < best - CONFLICT_MARGIN:
             continue
-        figures = quantities(chunk.text[span[0]:span[1]])
-        if figures and said and not figures & said:
+        chunk = hits[n - 1].chunk
+        figures = _by_unit(quantities(chunk.text[span[0]:span[1]]))
+        if any(said[u].isdisjoint(values) for u, values in figures.items() if u in said):
             out.append((n, span))
             docs.add(chunk.doc_id)
     return out

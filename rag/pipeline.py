@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -202,16 +203,16 @@ class Pipeline:
             yield piece
         timings["generate"] = time.perf_counter() - t_gen
         checked = self._verify("".join(pieces), searched, shown, embed, context)
+        if checked.refused:  # a sentence that strongly matches the question earns one narrower pass
+            retried = self._retry(searched, shown, scores, embed, budget, context)
+            if retried is not None:
+                checked, tokens = retried
+                prompt_tokens += tokens
+                timings["generate"] = time.perf_counter() - t_gen
         differ = cite.conflicting(searched, checked, shown, scores)
         if differ:  # other articles give another figure: say so, citing them
             quotes = "; ".join(f"“{shown[n - 1].chunk.text[s:e]}” [{n}]" for n, (s, e) in differ)
             checked = cite.check(f"{checked.text}\nThe articles differ: {quotes}", shown, embed)
-        if checked.refused:  # a sentence that strongly matches the question earns one narrower pass
-            retried = self._retry(searched, shown, scores, embed, budget, context)
-            if retried is not None:
-                checked, shown, tokens = retried
-                prompt_tokens += tokens
-                timings["generate"] = time.perf_counter() - t_gen
         yield done(text=checked.text, citations=checked.citations, refused=checked.refused, reason=checked.reason,
                    note=checked.note, hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
 
@@ -228,10 +229,11 @@ class Pipeline:
         return checked
 
     def _retry(self, question: str, shown: list[Hit], scores: list[list[tuple[tuple[int, int], float]]], embed,
-               budget: int, context: list[Hit]) -> tuple[cite.Checked, list[Hit], int] | None:
+               budget: int, context: list[Hit]) -> tuple[cite.Checked, int] | None:
         """The model refused. The passage sentences closest to the question (at most RETRY_CANDIDATES, each
         holding what the question pins down) are judged one at a time with their neighbours ("does this
-        answer the question exactly as asked?"); on a yes the model answers from that alone, and the answer
+        answer the question exactly as asked?"); on a yes the model answers from that alone (its markers then
+        renumbered to that passage's number among `shown`), and the answer
         is kept only if it checks out; one that does not leaves the next candidate its turn. No candidate
         answered and checked keeps the refusal."""
         ranked = sorted(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), reverse=True)
@@ -255,8 +257,8 @@ class Pipeline:
             tokens += used
             checked = self._verify("".join(gen.stream(messages, self.config.max_tokens)), question, one, embed,
                                    context)
-            if not checked.refused:
-                return checked, one, tokens
+            if not checked.refused:  # cited as the passage it is among all those shown: [1] of one -> [i + 1]
+                return _renumbered(checked, i + 1), tokens
         return None
 
     def _sentence_scores(self, question: str, hits: list[Hit], embed) -> list[list[tuple[tuple[int, int], float]]]:
@@ -356,6 +358,12 @@ def _memo(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.
         return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
     return embed_once
+
+
+def _renumbered(checked: cite.Checked, n: int) -> cite.Checked:
+    """An answer from one passage, cited as passage n: 'Xi left [1].' -> 'Xi left [n].'"""
+    text = cite.MARKER.sub(lambda m: re.sub(r"\d+", str(n), m.group()), checked.text)
+    return replace(checked, text=text, citations=[replace(c, n=n) for c in checked.citations])
 
 
 def _distinct(ranked: list[tuple[float, int, tuple[int, int]]], hits: list[Hit],

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rag.chunk import speakers, split_sentences
-from rag.cite import agrees, check, overlap, support, tidy
+from rag.cite import agrees, check, conflicting, overlap, support, tidy
 from rag.refusal import REFUSAL, is_refusal
 from rag.types import Chunk, Hit
 
@@ -373,3 +373,36 @@ def test_a_list_answer_keeps_its_lines():
     checked = check(text, HITS)
     assert checked.text.split("\n") == ["- China’s exports to Russia jumped 153% [1].",
                                          "- Kirby said the two countries have grown closer [2]."]
+
+
+# conflicting()
+
+LONGER = "The two leaders held informal talks in Moscow for almost four and a half hours, Tass reported."
+SHORTER = "Xi met Putin on Monday for more than four hours, according to TASS."
+
+
+def _relevance(hits, scores):
+    """Each passage's one sentence with the given relevance to the question."""
+    return [[((0, len(h.chunk.text)), sc)] for h, sc in zip(hits, scores)]
+
+
+def test_another_article_giving_another_figure_of_the_same_kind_is_cited_as_differing():
+    hits = [hit(1, SHORTER), hit(2, LONGER), hit(3, "The two leaders signed an agreement on Tuesday.")]
+    answer = check("They met for more than four hours [1].", hits)
+    # [2] is less relevant by the question's words (no 'Xi', 'Putin', 'Monday'), but counts the same hours
+    assert conflicting("How long did Xi and Putin talk on Monday?", answer, hits, _relevance(hits, [1.0, 0.78, 0.9])) \
+        == [(2, (0, len(LONGER)))]
+    # a yes/no question stating a figure asks for one too
+    assert conflicting("Did Xi and Putin talk for more than four and a half hours?", answer, hits,
+                       _relevance(hits, [1.0, 0.78, 0.9])) == [(2, (0, len(LONGER)))]
+    # far less relevant: another fact with its own figure
+    assert conflicting("How long did Xi and Putin talk on Monday?", answer, hits, _relevance(hits, [1.0, 0.6, 0.9])) == []
+    assert conflicting("What did Xi and Putin discuss?", answer, hits, _relevance(hits, [1.0, 0.78, 0.9])) == []
+
+
+def test_figures_that_count_other_things_or_say_the_same_are_no_conflict():
+    same = "Putin and Xi talked for over 4 hours on Monday."
+    hits = [hit(1, SHORTER), hit(2, same), hit(3, "The two leaders met 40 times since 2010.")]
+    answer = check("They met for more than four hours [1].", hits)
+    assert conflicting("How long did Xi and Putin talk on Monday?", answer, hits, _relevance(hits, [1.0, 0.95, 0.95])) \
+        == []  # 'over 4 hours' is 'more than four hours'; '40 times' counts meetings, not hours
