@@ -80,15 +80,16 @@ def opposed(a: str, b: str) -> bool:
     return False
 
 
-def agrees(claim: str, sentence: str) -> bool:
+def agrees(claim: str, sentence: str, question: str = "") -> bool:
     """Numbers, negation and direction of the claim hold in the sentence.
 
     ('Exports fell 53%', 'Exports jumped 153%') -> False; ('They have not grown closer', 'They have grown
     closer') -> False; ('Imports grew 153%', 'Exports jumped 153%') -> False;
     ('Exports jumped 153%', 'Exports hit a record, jumping 153%.') -> True;
-    ('Beijing sent arms', 'Beijing denies sending arms') -> False (what a 'not' or a denial governs)
+    ('Beijing sent arms', 'Beijing denies sending arms') -> False (what a 'not' or a denial governs);
+    a number the claim repeats from the `question` ('Apollo 11') pins the article, not the sentence.
     """
-    if not numbers(claim) <= numbers(sentence):
+    if not numbers(claim) - numbers(question) <= numbers(sentence):
         return False
     if _NEGATION.search(claim) and not _NEGATION.search(sentence):
         return False
@@ -116,13 +117,18 @@ def _negated(sentence: str) -> set[str]:
     return out
 
 
+def _beyond(text: str, question: str) -> set[str]:
+    """The text's content words the question does not hold: ('Sergei Korolev', 'Where was Korolev born?') -> {'sergei'}"""
+    asked = {_stem(w) for w in content(question)}
+    return {w for w in content(text) if _stem(w) not in asked}
+
+
 def overlap(claim: str, sentence: str, question: str = "") -> float:
     """Share of the claim's content words (beyond the question's) in the sentence, a name counting when the
     sentence holds any of its spellings: ('The United States worried', 'U.S. officials are worried') -> 1.0.
     A claim that only restates the question says nothing: ('Xi and Putin called each other', ...,
     'What did Xi and Putin call each other?') -> 0.0"""
-    asked = {_stem(w) for w in content(question)}
-    words = {w for w in content(claim) if _stem(w) not in asked}
+    words = _beyond(claim, question)
     if not words:
         return 0.0
     found = words & content(sentence)
@@ -130,6 +136,18 @@ def overlap(claim: str, sentence: str, question: str = "") -> float:
         if mentions(sentence, name):
             found |= content(name) & words
     return len(found) / len(words)
+
+
+def told(claim: str, sentence: str) -> float:
+    """Share of what the claim says of its names (its words besides the names, question words included)
+    that the sentence holds; 1.0 when it is all names. ('Sergei Korolev was born in Moscow', 'Korolev
+    worked in Moscow') -> 0.0: the names match, 'born' does not."""
+    named = {w for name in names(claim) for w in content(name)}
+    words = {_stem(w) for w in content(claim) - named if not w.isdigit()}  # numbers: `agrees`
+    if not words:
+        return 1.0
+    there = {_stem(w) for w in content(sentence)}
+    return len(words & there) / len(words)
 
 
 def _stem(word: str) -> str:
@@ -157,11 +175,15 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         if misattributed(claim, sentence, (speakers or {}).get((start, end), ""), passage):
             continue  # the words may be there, but someone else said them
         pinned = any(q in fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
-        if not pinned and not agrees(claim, sentence):
+        if not pinned and not agrees(claim, sentence, question):
             continue
         score = overlap(claim, sentence, question)
+        if (said := told(claim, sentence)) < MIN_SUPPORT:  # the names are there, what it says of them is not
+            score = min(score, said)
         cos = (meaning or {}).get((start, end), 0.0)
-        if cos >= MIN_MEANING and overlap(claim, claim, question):  # it must say more than the question
+        # claim and sentence must each say more than the question: a heading 'Sergei Korolev' is close in
+        # meaning to 'Sergei Korolev was born in Moscow' and says nothing of it
+        if cos >= MIN_MEANING and _beyond(claim, question) and _beyond(sentence, question):
             score = max(score, cos)
         if (pinned, score) > best:
             best, span = (pinned, 1.0 if pinned else score), (start, end)
