@@ -410,6 +410,14 @@ def test_figures_that_count_other_things_or_say_the_same_are_no_conflict():
         == []  # 'over 4 hours' is 'more than four hours'; '40 times' counts meetings, not hours
 
 
+def test_the_words_a_claim_repeats_from_the_question_need_not_be_in_the_sentence():
+    # 'What position does Kirby hold?' is answered by a title that says neither 'position' nor 'hold'
+    question = "What position does John Kirby hold?"
+    assert support("John Kirby holds the position of coordinator", "Coordinator John Kirby spoke.", None,
+                   question)[0] == 1.0
+    assert support("John Kirby holds the position of coordinator", "John Kirby spoke.", None, question)[0] == 0.0
+
+
 def test_a_number_the_claim_repeats_from_the_question_need_not_be_in_the_sentence():
     crew = "The mission was crewed by Commander Neil Armstrong and Command Module Pilot Michael Collins."
     question = "What was Michael Collins's job on Apollo 11?"
