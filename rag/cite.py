@@ -138,19 +138,6 @@ def overlap(claim: str, sentence: str, question: str = "") -> float:
     return len(found) / len(words)
 
 
-def told(claim: str, sentence: str, question: str = "") -> float:
-    """Share of what the claim says of its names (its words besides the names and the question's) that
-    the sentence holds; 1.0 when that is nothing. ('Sergei Korolev was born in Moscow', 'Korolev worked in
-    Moscow') -> 0.0: the names match, 'born' does not. The question's words are left out: 'What position
-    does Kirby hold?' is answered by 'NSC coordinator John Kirby', which says neither word."""
-    named = {w for name in names(claim) for w in content(name)}
-    words = {_stem(w) for w in _beyond(claim, question) - named if not w.isdigit()}  # numbers: `agrees`
-    if not words:
-        return 1.0
-    there = {_stem(w) for w in content(sentence)}
-    return len(words & there) / len(words)
-
-
 def _stem(word: str) -> str:
     """Enough stemming to see a restated question: 'called' ~ 'call', 'meeting' ~ 'meet'."""
     for suffix in ("ing", "ed", "es", "s"):
@@ -179,8 +166,6 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         if not pinned and not agrees(claim, sentence, question):
             continue
         score = overlap(claim, sentence, question)
-        if (said := told(claim, sentence, question)) < MIN_SUPPORT:  # the names are there, what it says of them is not
-            score = min(score, said)
         cos = (meaning or {}).get((start, end), 0.0)
         # claim and sentence must each say more than the question: a heading 'Sergei Korolev' is close in
         # meaning to 'Sergei Korolev was born in Moscow' and says nothing of it
