@@ -27,7 +27,7 @@ from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
-from .terms import content, phrase_initials
+from .terms import content, names, phrase_initials
 from .types import Answer, Chunk, Hit
 
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
@@ -236,7 +236,7 @@ class Pipeline:
         renumbered to that passage's number among `shown`), and the answer
         is kept only if it checks out; one that does not leaves the next candidate its turn. No candidate
         answered and checked keeps the refusal."""
-        ranked = sorted(((sc, i, span) for i, ss in enumerate(scores[:len(shown)]) for span, sc in ss), reverse=True)
+        ranked = _judging_order(question, shown, scores)
         gen, count, tokens = self.generator, self.generator.count_tokens, 0
 
         def usable(sc: float, i: int) -> bool:
@@ -275,8 +275,7 @@ class Pipeline:
         for h, ss in zip(hits, spans):
             row = []
             for s, e in ss:
-                lexical = len(words & content(h.chunk.text[s:e])) / len(words) if words else 0.0
-                row.append(((s, e), float(cos[k]) + 0.5 * lexical))
+                row.append(((s, e), float(cos[k]) + 0.5 * _share(words, h.chunk.text[s:e])))
                 k += 1
             out.append(row)
         return out
@@ -358,6 +357,36 @@ def _memo(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.
         return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
     return embed_once
+
+
+def _judging_order(question: str, hits: list[Hit], scores: list[list[tuple[tuple[int, int], float]]]
+                   ) -> list[tuple[float, int, tuple[int, int]]]:
+    """(score, passage index, span) of every sentence, best first, the lexical half of each score counting
+    what the question asks of its names instead of all its words: every passage judged holds the names
+    (`refusal.missing_constraints`), so a sentence saying what was asked ('Calling each other “dear
+    friends”') goes before ones that only name them ('Xi and Putin, who have met 40 times')."""
+    words, asked = content(question), _asked(question)
+    return sorted(((sc + 0.5 * (_asked_share(asked, hit.chunk.text[a:b]) - _share(words, hit.chunk.text[a:b])),
+                    i, (a, b)) for i, (hit, ss) in enumerate(zip(hits, scores)) for (a, b), sc in ss), reverse=True)
+
+
+def _share(words: set[str], text: str) -> float:
+    """Share of `words` among the text's content words: ({'xi', 'call'}, 'Xi spoke.') -> 0.5"""
+    return len(words & content(text)) / len(words) if words else 0.0
+
+
+def _asked(question: str) -> set[str]:
+    """What the question asks of its names: 'What did Xi and Putin call each other?' -> {'call', 'each'};
+    a question of names only -> all its words"""
+    named = {w for name in names(question) for w in content(name)}
+    return content(question) - named or content(question)
+
+
+def _asked_share(asked: set[str], text: str) -> float:
+    """Share of the asked words in the text, in any inflection: ({'call', 'each'}, 'Calling each other') -> 1.0"""
+    there = content(text)
+    held = [w for w in asked if w in there or any(w + end in there for end in ("ing", "ed", "d", "es"))]
+    return len(held) / len(asked) if asked else 0.0
 
 
 def _renumbered(checked: cite.Checked, n: int) -> cite.Checked:

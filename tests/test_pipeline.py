@@ -366,3 +366,27 @@ def test_the_prompt_fits_the_context_minus_the_answer(config, n_ctx, max_tokens)
     assert len(answer.hits) < 6  # passages were dropped to fit
     assert messages[1]["content"].count("<passage id=") == len(answer.hits)
     assert_exact_quotes(answer)
+
+
+def test_the_second_pass_judges_first_the_sentence_saying_what_was_asked_of_the_names():
+    from rag.pipeline import _judging_order, _share
+    from rag.terms import content
+    from rag.types import Chunk, Hit
+    naming = "Xi and Putin, who have met about 40 times since 2010, reject the U.S. model."
+    saying = "Calling each other “dear friends,” the two leaders held talks in Moscow."
+    text = f"{naming} {saying}"
+    hit = Hit(chunk=Chunk(id="d:0", doc_id="d", title="t", text=text, start=0, end=len(text)), score=0.0)
+    question = "What did Xi and Putin call each other?"
+    spans = [(0, len(naming)), (len(naming) + 1, len(text))]
+    # equally close in meaning; by all the question's words the one naming Xi and Putin would win
+    scores = [[(span, 0.5 + 0.5 * _share(content(question), text[span[0]:span[1]])) for span in spans]]
+    assert scores[0][0][1] > scores[0][1][1]
+    assert [span for _, _, span in _judging_order(question, [hit], scores)] == [spans[1], spans[0]]
+
+
+def test_asked_words_are_the_question_besides_its_names_in_any_inflection():
+    from rag.pipeline import _asked, _asked_share
+    assert _asked("What did Xi and Putin call each other?") == {"call", "each"}
+    assert _asked("Who is Xi Jinping?") == {"xi", "jinping"}  # names only: the names are what is asked
+    assert _asked_share({"call", "each"}, "Calling each other “dear friends,” they met.") == 1.0
+    assert _asked_share({"call", "each"}, "Xi and Putin met.") == 0.0
