@@ -362,12 +362,16 @@ def _memo(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.
 def _judging_order(question: str, hits: list[Hit], scores: list[list[tuple[tuple[int, int], float]]]
                    ) -> list[tuple[float, int, tuple[int, int]]]:
     """(score, passage index, span) of every sentence, best first, the lexical half of each score counting
-    what the question asks of its names instead of all its words: every passage judged holds the names
-    (`refusal.missing_constraints`), so a sentence saying what was asked ('Calling each other “dear
-    friends”') goes before ones that only name them ('Xi and Putin, who have met 40 times')."""
+    the share of all the question's words or of what it asks of its names, whichever is higher: every
+    passage judged holds the names (`refusal.missing_constraints`), so a sentence saying what was asked
+    ('Calling each other “dear friends”') is not outranked by all that only name them."""
     words, asked = content(question), _asked(question)
-    return sorted(((sc + 0.5 * (_asked_share(asked, hit.chunk.text[a:b]) - _share(words, hit.chunk.text[a:b])),
-                    i, (a, b)) for i, (hit, ss) in enumerate(zip(hits, scores)) for (a, b), sc in ss), reverse=True)
+
+    def lexical(text: str) -> float:
+        return max(0.0, _asked_share(asked, text) - _share(words, text))
+
+    return sorted(((sc + 0.5 * lexical(hit.chunk.text[a:b]), i, (a, b))
+                   for i, (hit, ss) in enumerate(zip(hits, scores)) for (a, b), sc in ss), reverse=True)
 
 
 def _share(words: set[str], text: str) -> float:
