@@ -37,6 +37,8 @@ MIN_RELEVANCE = 0.35
 MAX_STATEMENTS = 6  # a longer list stops being an answer
 # 'Who said the U.S. "is in no position to point fingers"?', 'Who called Xi "a dear friend"?'
 _WHO_QUOTED = re.compile(r"^\s*who\b(?=.*[“\"”]\s*(?P<quote>[^“\"”]+?)\s*[”\"“])", re.I | re.S)
+# single quotes, told from apostrophes by what stands around them: "Who said 'dear friends'?"
+_WHO_SINGLE_QUOTED = re.compile(r"^\s*who\b(?=.*(?:^|\s)[‘'](?P<quote>[^‘’']+?)[’'](?=[\s?.!,;:]|$))", re.I | re.S)
 MIN_QUOTE_WORDS = 2
 
 
@@ -86,7 +88,7 @@ def parse(question: str) -> Request | None:
 def quoted_words(question: str) -> str:
     """The words a 'Who said "..."?' question quotes, or '':
     'Who said Putin sees Xi as “a lifeline of sorts”?' -> 'a lifeline of sorts'; 'Who is Kirby?' -> ''"""
-    m = _WHO_QUOTED.match(question)
+    m = _WHO_QUOTED.match(question) or _WHO_SINGLE_QUOTED.match(question)
     quote = m.group("quote").strip(" ,.?!") if m else ""
     return quote if len(quote.split()) >= MIN_QUOTE_WORDS else ""
 

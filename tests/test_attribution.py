@@ -37,6 +37,10 @@ def test_parse(question, expected):
 @pytest.mark.parametrize("question, words", [
     ("Who said Putin sees Xi as “a lifeline of sorts”?", "a lifeline of sorts"),
     ('Who told reporters that the countries "chafe at U.S. leadership"?', "chafe at U.S. leadership"),
+    ("Who called Xi 'a dear friend'?", "a dear friend"),  # single quotes
+    ("Who said Putin sees Xi as ‘a lifeline of sorts’?", "a lifeline of sorts"),
+    ("Who is Xi's 'dear friend'?", "dear friend"),  # an apostrophe is no quote mark
+    ("Who was Xi's guest at Putin's dacha?", ""),
     ("Who said “yes”?", ""),  # one word is no quote to look up
     ("Who is Kirby?", ""),
     ("What did Kirby call “burgeoning”?", ""),  # not a 'who' question
