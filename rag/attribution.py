@@ -153,10 +153,23 @@ def misattributed(claim: str, sentence: str, speaker: str = "", passage: str = "
         return False
     if not mentions(sentence, who):
         return bool(speaker) or not ANY_VERB.search(sentence) or not mentions(passage, who)
+    return spoken_to(sentence, who)
+
+
+def spoken_to(sentence: str, who: str) -> bool:
+    """Every place the sentence spells `who`'s surname shows them spoken to, none speaking:
+    ('Xi told Prime Minister Mikhail Mishustin that ...', 'Mishustin') -> True; ('Mishustin told Li', 'Mishustin') -> False"""
     surname = re.escape(who.split()[-1])
     places = [m.start() for m in re.finditer(rf"\b{surname}\b", sentence)]
-    # where the name is spelled as asked, each place must show it spoken to for the claim to be wrong
     return bool(places) and all(LISTENER.search(_before_name(sentence, i, who)) for i in places)
+
+
+def inverted(claim: str, asked: str) -> bool:
+    """'What did Mishustin tell him?' answered by what was told to Mishustin: the claim has another speaker
+    and names the asked one only as spoken to. ('Xi told Mikhail Mishustin that ties are good.',
+    'Mishustin') -> True; ('Mishustin told Li Qiang that ties are good.', 'Mishustin') -> False"""
+    who = claimed_speaker(claim)
+    return bool(who) and not same_person(asked, who) and mentions(claim, asked) and spoken_to(claim, asked)
 
 
 def _before_name(sentence: str, surname_at: int, who: str) -> str:

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .attribution import misattributed
+from .attribution import inverted, misattributed, parse
 from .bm25 import tokenize
 from .chunk import split_sentences
 from .prompt import posing
@@ -187,11 +187,15 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
     spans = [(s, e) for s, e in split_sentences(text) if MARKER.sub("", text[s:e]).strip()]
     claims = [MARKER.sub("", text[s:e]).strip() for s, e in spans]
     meanings = _meanings(claims, hits, embed)
+    asked = parse(question) if question else None  # 'What did X say?': sentences must give X's words
     said = [{(s, e): who for s, e, who in h.chunk.said} for h in hits]
     out, citations, seen, dropped = [], [], set(), []
     for (start, end), claim, meaning in zip(spans, claims, meanings):
         sentence = text[start:end]
         if is_refusal(claim):  # a hedge beside the answer ('The articles don't say why.') is no claim
+            continue
+        if asked and inverted(claim, asked.who):  # asked what X said, it gives what X was told
+            dropped.append(_with_markers(claim, []))
             continue
         cited = [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
         scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question, said[n - 1])

@@ -423,3 +423,15 @@ def test_a_sentence_saying_no_more_than_the_question_supports_nothing_however_cl
     assert support("Sergei Korolev was born in Moscow", heading, close, question)[0] == 0.0
     born = "Korolev was born in Zhytomyr."
     assert support("Sergei Korolev came into the world in Zhytomyr", born, {(0, len(born)): 0.9}, question)[0] == 0.9
+
+
+def test_asked_what_a_person_said_an_answer_giving_what_they_were_told_is_removed():
+    xi = ("“China is willing to work with Russia,” Xi told Prime Minister Mikhail Mishustin on Wednesday. "
+          "Mishustin told Li Qiang that relations were at an “unprecedented high level.”")
+    hits = [hit(1, xi)]
+    told = "Xi told Mikhail Mishustin that China is willing to work with Russia [1]."
+    assert check(told, hits, None, "What did Xi tell Mishustin?").text == told
+    checked = check(told, hits, None, "What did Mishustin tell him?")
+    assert checked.refused and checked.dropped == [told.replace(" [1]", "")]
+    said = "Mishustin told Li Qiang that relations were at an unprecedented high level [1]."
+    assert check(said, hits, None, "What did Mishustin tell him?").text == said
