@@ -15,7 +15,7 @@ import numpy as np
 
 from .bm25 import tokenize
 from .chunk import ANY_VERB, LISTENER, NAME_APPOSITION_VERB, attributed_name, person
-from .terms import content, fold, mentions, names
+from .terms import content, fold, mentions, unnamed
 from .types import Chunk, Hit
 
 _ASK = re.compile(
@@ -209,7 +209,7 @@ def relevant(topic: str, found: list[Statement], embed: Callable[[list[str]], np
     cosines = vectors[1:] @ vectors[0]
     words = content(topic)
     if clause:
-        words = words - {w for name in names(topic) for w in content(name)} or words
+        words = unnamed(topic) or words
     out = []
     for s, cos in zip(found, cosines):
         lexical = sum(1 for w in words if mentions(s.text, w)) / len(words) if words else 0.0

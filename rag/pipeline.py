@@ -27,7 +27,7 @@ from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
-from .terms import content, names, phrase_initials
+from .terms import content, phrase_initials, unnamed
 from .types import Answer, Chunk, Hit
 
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
@@ -382,8 +382,7 @@ def _share(words: set[str], text: str) -> float:
 def _asked(question: str) -> set[str]:
     """What the question asks of its names: 'What did Xi and Putin call each other?' -> {'call', 'each'};
     a question of names only -> all its words"""
-    named = {w for name in names(question) for w in content(name)}
-    return content(question) - named or content(question)
+    return unnamed(question) or content(question)
 
 
 def _asked_share(asked: set[str], text: str) -> float:

@@ -225,3 +225,8 @@ def _spelled_alike(parts: list[str], words: set[str]) -> bool:
 def content(text: str) -> set[str]:
     """Content words, plural-insensitive, with acronyms folded: 'U.S. exports' -> {'us', 'export'}"""
     return set(tokenize(text))
+
+
+def unnamed(text: str) -> set[str]:
+    """Content words besides those of the text's names: 'What did Xi and Putin call each other?' -> {'call', 'each'}"""
+    return content(text) - {w for name in names(text) for w in content(name)}

@@ -82,3 +82,9 @@ def test_numbers_and_dates():
     assert numbers("talks of four and a half hours, 153% and 1,200 people") == {"4", "153", "1200"}
     assert numbers("which one of them in 2010?", words=False) == {"2010"}
     assert dates("On Monday in April, not in May") == {"monday", "april"}  # 'may' is too often a verb
+
+
+def test_unnamed_leaves_out_the_words_of_names():
+    from rag.terms import unnamed
+    assert unnamed("What did Xi and Putin call each other?") == {"call", "each"}
+    assert unnamed("Xi Jinping") == set()
