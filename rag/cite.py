@@ -249,15 +249,16 @@ def _meanings(claims: list[str], hits: list[Hit], embed: Embed | None) -> list[l
 
 _QUANTITY_ASKED = re.compile(r"\bhow (?:long|many|much|often|far|old|big|large|high)\b|\bwhat (?:number|percentage|"
                              r"amount|share|proportion)\b|\bwhen\b", re.I)
+# what may stand before a figure, and how it compares: 'over 4 hours' is 'more than four hours'
+_QUALIFIER = {"more than": ">", "over": ">", "at least": ">=", "less than": "<", "fewer than": "<", "under": "<",
+              "almost": "~", "nearly": "~", "about": "~", "around": "~", "roughly": "~", "some": "~"}
 _QUANTITY = re.compile(
-    r"(?:(?:more than|less than|fewer than|almost|nearly|about|around|over|under|at least|some|roughly)\s+)?"
+    rf"(?:(?:{'|'.join(_QUALIFIER)})\s+)?"
     r"(?:\$\s?)?(?:\d[\d,.]*|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
     r"fifty|hundred|a dozen|dozens)\b)(?:\s+and\s+a\s+half)?\s*(?:%|percent|per cent|\w+)?", re.I)
 # A sentence of another article that answers the question in half the question's words scores half the
 # lexical weight (0.5) lower: that far below the cited sentence it may still report the same fact.
 CONFLICT_MARGIN = 0.25
-_QUALIFIER = {"more than": ">", "over": ">", "at least": ">=", "less than": "<", "fewer than": "<", "under": "<",
-              "almost": "~", "nearly": "~", "about": "~", "around": "~", "roughly": "~", "some": "~"}
 
 
 def quantities(sentence: str) -> set[str]:
