@@ -29,7 +29,7 @@ _ASK = re.compile(
 )
 # whom 'What did X tell Y (about Z)?' or 'say to Y' names, before what it asks about
 _PRONOUNS = ("him", "her", "them", "reporters", "journalists")
-_LISTENER = re.compile(r"^(?:to\s+)?(?P<to>\w+|(?:the\s+)?[A-Z][\w’'.-]*"
+_TOLD_WHOM = re.compile(r"^(?:to\s+)?(?P<to>\w+|(?:the\s+)?[A-Z][\w’'.-]*"
                        r"(?:\s+[A-Z][\w’'.-]*){0,3})(?:\s+(?:about|on|regarding|concerning)\s+(?P<topic>.+))?$")
 # 0.35: the best statement's relevance to the topic of "about Y" (cosine of Y and the sentence, or the
 # share of Y's words in it). Dev split: answerable "about" questions 0.41-0.62, near misses 0.08-0.27.
@@ -77,7 +77,7 @@ def parse(question: str) -> Request | None:
         return None  # 'what did they say', 'what did the report say': not one named speaker
     clause = (m.group("clause") or "").strip()
     told = (m.group("verb") or "").lower() in ("tell", "told") or clause.lower().startswith("to ")
-    heard = _LISTENER.match(clause) if told else None
+    heard = _TOLD_WHOM.match(clause) if told else None
     topic = (m.group("topic") or "").strip()
     if heard:  # 'tell Putin about Ukraine' -> about Ukraine; 'say to Mishustin' -> what bears on Mishustin
         topic = (heard.group("topic") or "").strip()
@@ -139,16 +139,15 @@ def claimed_speaker(claim: str) -> str:
     return person(m.group(1)) if m else ""
 
 
-def misattributed(claim: str, sentence: str, speaker: str = "", passage: str = "") -> bool:
-    """The claim says X spoke, and the sentence does not: its recorded `speaker` is someone else, nobody
-    speaks in it, or X is in it only as the one spoken to. A sentence whose speaker goes unnamed ('the
-    Russian leader told ...') may be X's when its `passage` names X.
+def misattributed(who: str, sentence: str, speaker: str = "", passage: str = "") -> bool:
+    """A claim says `who` spoke (its `claimed_speaker`), and the sentence does not: its recorded `speaker`
+    is someone else, nobody speaks in it, or `who` is in it only as the one spoken to. A sentence whose
+    speaker goes unnamed ('the Russian leader told ...') may be theirs when its `passage` names them.
 
-    ('Li Qiang told Mishustin ties were good.', 'Mishustin told Premier Li Qiang ties were good.', 'Mishustin')
-    -> True; ('Glaser said the plan stalls.', 'Blinken said the plan stalls.', 'Blinken') -> True;
-    ('Glaser said they share interests.', '“They share interests,” said Bonnie Glaser.', 'Bonnie Glaser') -> False
+    ('Li Qiang', 'Mishustin told Premier Li Qiang ties were good.', 'Mishustin') -> True;
+    ('Glaser', 'Blinken said the plan stalls.', 'Blinken') -> True;
+    ('Glaser', '“They share interests,” said Bonnie Glaser.', 'Bonnie Glaser') -> False; ('', ...) -> False
     """
-    who = claimed_speaker(claim)
     if not who or (speaker and same_person(who, speaker)):
         return False
     if not mentions(sentence, who):

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .attribution import inverted, misattributed, parse
+from .attribution import claimed_speaker, inverted, misattributed, parse
 from .bm25 import tokenize
 from .chunk import split_sentences
 from .prompt import posing
@@ -155,12 +155,13 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
     `speakers` maps them to the speaker the chunker recorded: a claim that 'X said' it needs X's sentence.
     """
     quoted = [fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
+    who = claimed_speaker(claim)  # 'X said ...': then only a sentence X speaks in supports it
     best, span = (False, 0.0), (0, 0)
     for start, end in split_sentences(passage):
         sentence = passage[start:end]
         if posing(sentence):  # never shown to the model, and no evidence of anything
             continue
-        if misattributed(claim, sentence, (speakers or {}).get((start, end), ""), passage):
+        if misattributed(who, sentence, (speakers or {}).get((start, end), ""), passage):
             continue  # the words may be there, but someone else said them
         pinned = any(q in fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
         if not pinned and not agrees(claim, sentence, question):

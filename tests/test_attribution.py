@@ -90,7 +90,7 @@ UNNAMED = ("Earlier in the day, the Russian leader, who is sanctioned by the US,
     ("Relations were high.", UNNAMED, "", "", False),  # no speaker claimed: nothing to check
 ])
 def test_misattributed(claim, sentence, speaker, passage, wrong):
-    assert misattributed(claim, sentence, speaker, passage) is wrong
+    assert misattributed(claimed_speaker(claim), sentence, speaker, passage) is wrong
 
 
 def test_same_person():
