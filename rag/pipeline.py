@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import attribution, build, cite, refusal, store
+from . import attribution, build, cite, refusal, store, topic
 from .chunk import split_sentences
 from .config import Config, threads
 from .embed import Embedder, SentenceTransformerEmbedder
@@ -180,6 +180,15 @@ class Pipeline:
             yield done(text=checked.text, citations=checked.citations, refused=checked.refused,
                        reason=checked.reason, hits=shown)
             return
+        subject = topic.parse(searched)
+        reported = topic.about(subject, self._keyword_chunks(subject, 200, hits, where), embed) if subject else []
+        if reported:  # 'What do the articles say about Y?': each article's sentences about Y, quoted
+            text, shown = attribution.compose(reported)
+            checked = cite.check(text, shown)
+            if not checked.refused:
+                yield checked.text
+                yield done(text=checked.text, citations=checked.citations, refused=False, hits=shown)
+                return
         quote = attribution.quoted_words(searched)
         said = self._quoted_by(quote, hits, where) if quote else []
         if said:  # 'Who said "..."?' and the articles name who said those words: the speaker, quoted

@@ -140,6 +140,21 @@ def test_who_said_quoted_words_is_answered_with_the_speaker_the_article_names(ma
     assert len(unnamed.generator.prompts) == 1
 
 
+def test_what_the_articles_say_about_a_topic_is_quoted_from_every_article_that_speaks_of_it(make_pipeline):
+    p = make_pipeline("Only one article is summarised [1].")
+    answer = p.ask("What do the articles say about Taiwan?")
+    assert p.generator.prompts == []  # the articles' own sentences, not one article's summary
+    assert not answer.refused and answer.reason == ""
+    lines = answer.text.split("\n")
+    assert len(lines) >= 2 and all(line.startswith("- ") and "Taiwan" in line for line in lines)
+    assert len({c.chunk.doc_id for c in answer.citations}) >= 2  # both articles that mention Taiwan
+    assert_exact_quotes(answer)
+    # a topic no article speaks of: the model reads the passages, as for any question
+    other = make_pipeline("The articles don't say.")
+    assert other.ask("What do the articles say about bananas?").refused
+    assert len(other.generator.prompts) >= 1
+
+
 def test_what_else_leaves_out_what_the_chat_already_quoted(make_pipeline):
     p = make_pipeline()
     first = p.ask("What did Kirby say?")
