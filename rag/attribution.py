@@ -226,7 +226,8 @@ def already_quoted(found: list[Statement], history: Sequence[dict] | None) -> li
 
 
 def compose(found: list[Statement]) -> tuple[str, list[Hit]]:
-    """A list of verbatim quotes, one line each, each cited: ('- John Kirby: “...” he said [1].', hits).
+    """A list of verbatim quotes, one line each, each cited: ('- John Kirby: “...” he said [1].', hits);
+    a statement with no speaker is the quote alone ('- “...” [1].').
 
     Passages are numbered in order of first use; two statements from one chunk share its number."""
     hits: list[Hit] = []
@@ -239,5 +240,5 @@ def compose(found: list[Statement]) -> tuple[str, list[Hit]]:
         sentence = s.text.rstrip()
         end = sentence[-1] if sentence[-1:] in ".!?" else ""
         body = sentence[:-1] if end else sentence
-        lines.append(f"- {s.speaker}: {body} [{number[s.chunk.id]}]{end or '.'}")
+        lines.append(f"- {s.speaker + ': ' if s.speaker else ''}{body} [{number[s.chunk.id]}]{end or '.'}")
     return "\n".join(lines), hits

@@ -2,7 +2,7 @@
 
 A small model asked to survey several articles answers from one of them. The question asks what the
 articles report, so the answer is their sentences about Y, verbatim: the best of every article that
-speaks of Y first, then the next best, one line each with its article and citation.
+speaks of Y first, then the next best, one line each with its citation (which names the article).
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def about(topic: str, candidates: Sequence[Chunk], embed: Callable[[list[str]], 
             if not spoken and not all(mentions(sentence, n) for n in wanted):
                 continue
             seen.add(key)
-            found.append((Statement(chunk, start, end, chunk.publisher or chunk.title), spoken))
+            found.append((Statement(chunk, start, end, ""), spoken))  # its citation names the article
     if not found or not words:
         return []
     vectors = embed([topic] + [s.text for s, _ in found])
