@@ -21,7 +21,7 @@ from .chunk import split_sentences
 from .prompt import posing
 from .refusal import REFUSAL, is_refusal
 from .terms import content, fold, mentions, names, numbers
-from .types import Citation, Hit, Reason
+from .types import Chunk, Citation, Hit, Reason
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern: [1], [1, 2], [1,2]
 # a line that opens with its marker, list style: '[1] Xi said so.' or '- [2] He left.' -> the marker ends it
@@ -214,6 +214,16 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
         quotes = {n: scored[n][1] for n in keep}
         quotes.update(_complement(claim, hits, quotes))  # 'X said A, and B': a second passage may hold B
         keep = sorted(quotes)
+        missing = unnamed_in(claim, [hits[n - 1].chunk for n in keep], question)
+        if missing:  # a name the cited passages never give: another passage that gives them joins, or it goes
+            giving = [n for n in scored if n not in quotes and scored[n][0] > 0
+                      and not unnamed_in(" ".join(missing), [hits[n - 1].chunk])]
+            if not giving:
+                dropped.append(_with_markers(claim, []))
+                continue
+            n = max(giving, key=lambda n: (scored[n][0], -n))
+            quotes[n] = scored[n][1]
+            keep = sorted(quotes)
         for n in keep:
             s, e = quotes[n]
             chunk = hits[n - 1].chunk
@@ -311,6 +321,24 @@ def conflicting(question: str, checked: Checked, hits: list[Hit],
             out.append((n, span))
             docs.add(chunk.doc_id)
     return out
+
+
+def unnamed_in(claim: str, chunks: list[Chunk], question: str = "") -> list[str]:
+    """The names the claim states (besides the question's) that none of the chunks mentions, in its text,
+    title, publisher or recorded speakers: a name the passages never give is the model's, as a number is.
+    A person's surname is enough ('Neil Armstrong' ~ 'Armstrong said').
+
+    ('Xi met Putin in Japan.', [chunk 'Xi met Putin in Moscow.']) -> ['Japan']
+    """
+    text = "\n".join(f"{c.title}\n{c.publisher}\n{c.text}\n{' '.join(c.speakers)}" for c in chunks)
+    words = set(tokenize(text))
+
+    def given(name: str) -> bool:
+        parts = tokenize(name)
+        return mentions(text, name) or (len(parts) > 1 and parts[-1] in words)
+
+    bare = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", claim)  # a list item's bullet does not open the sentence
+    return [n for n in names(bare, opening=False) if not mentions(question, n) and not given(n)]
 
 
 def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
