@@ -40,6 +40,14 @@ _WHO_QUOTED = re.compile(r"^\s*who\b(?=.*[“\"”]\s*(?P<quote>[^“\"”]+?)\s
 # single quotes, told from apostrophes by what stands around them: "Who said 'dear friends'?"
 _WHO_SINGLE_QUOTED = re.compile(r"^\s*who\b(?=.*(?:^|\s)[‘'](?P<quote>[^‘’']+?)[’'](?=[\s?.!,;:]|$))", re.I | re.S)
 MIN_QUOTE_WORDS = 2
+# 'Who said China and Russia support each other?', 'Which officials said that ...?': what was said, unquoted
+_WHO_SAID = re.compile(
+    r"^\s*(?:who|which\s+[^?“”\"]{1,60}?)\s+(?:has\s+|have\s+|had\s+)?"
+    r"(?:said|says|stated|argued|warned|claimed|noted|declared|asserted|insisted)\s+(?:that\s+)?"
+    r"(?P<clause>[^“”\"?]{8,}?)\s*[?.!]*\s*$",
+    re.I,
+)
+MIN_SAID_SHARE = 0.5  # of the clause's words besides names a statement must hold: the same thing said
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,43 @@ def quoted_words(question: str) -> str:
     m = _WHO_QUOTED.match(question) or _WHO_SINGLE_QUOTED.match(question)
     quote = m.group("quote").strip(" ,.?!") if m else ""
     return quote if len(quote.split()) >= MIN_QUOTE_WORDS else ""
+
+
+def said_clause(question: str) -> str:
+    """What a 'Who said ...?' question says was said, when it is not quoted, or '':
+    'Which officials said China and Russia support each other?' -> 'China and Russia support each other';
+    'Who said “a lifeline”?' -> '' (quoted: `quoted_words`); 'Who is Kirby?' -> ''"""
+    m = _WHO_SAID.match(question)
+    return m.group("clause").strip() if m else ""
+
+
+def saying(clause: str, candidates: Sequence[Chunk], embed: Callable[[list[str]], np.ndarray],
+           agrees: Callable[[str, str], bool]) -> list[Statement]:
+    """The statements of `candidates` (sentences with a recorded speaker) that say what `clause` says, most
+    relevant first (cosine plus half the share of words): each holds at least MIN_SAID_SHARE of the
+    clause's words besides its names (a quote says 'both sides' for the countries it speaks of) and
+    `agrees` with it (numbers, negation). Repeated sentences once."""
+    words = unnamed(clause) or content(clause)
+    if not words:
+        return []
+    found: list[tuple[Statement, float]] = []
+    seen: set[str] = set()
+    for chunk in candidates:
+        for start, end, speaker in chunk.said:
+            sentence = chunk.text[start:end]
+            key = " ".join(sorted(content(sentence)))
+            if key in seen:
+                continue
+            seen.add(key)
+            share = len(words & content(sentence)) / len(words)
+            if share >= MIN_SAID_SHARE and agrees(clause, sentence):
+                found.append((Statement(chunk, start, end, speaker), share))
+    if not found:
+        return []
+    vectors = embed([clause] + [s.text for s, _ in found])
+    scored = [Statement(s.chunk, s.start, s.end, s.speaker, round(float(cos) + 0.5 * share, 4))
+              for (s, share), cos in zip(found, vectors[1:] @ vectors[0])]
+    return sorted(scored, key=lambda s: -s.relevance)
 
 
 def _fold(text: str) -> str:

@@ -180,19 +180,9 @@ class Pipeline:
             yield done(text=checked.text, citations=checked.citations, refused=checked.refused,
                        reason=checked.reason, hits=shown)
             return
-        subject = topic.parse(searched)
-        reported = topic.about(subject, self._keyword_chunks(subject, 200, hits, where), embed) if subject else []
-        if reported:  # 'What do the articles say about Y?': each article's sentences about Y, quoted
-            text, shown = attribution.compose(reported)
-            checked = cite.check(text, shown)
-            if not checked.refused:
-                yield checked.text
-                yield done(text=checked.text, citations=checked.citations, refused=False, hits=shown)
-                return
-        quote = attribution.quoted_words(searched)
-        said = self._quoted_by(quote, hits, where) if quote else []
-        if said:  # 'Who said "..."?' and the articles name who said those words: the speaker, quoted
-            text, shown = attribution.compose(said)
+        quoted = self._verbatim(searched, hits, embed, where)
+        if quoted:  # the articles' own sentences answer it: quoted, each cited, nothing for the model to paraphrase
+            text, shown = attribution.compose(quoted)
             checked = cite.check(text, shown)
             if not checked.refused:
                 yield checked.text
@@ -305,6 +295,21 @@ class Pipeline:
             if not found and request.clause:  # 'What did X say Y share?' in other words than X's: the model reads
                 return None
         return found
+
+    def _verbatim(self, question: str, hits: list[Hit], embed, where: Filter | None = None
+                  ) -> list[attribution.Statement]:
+        """Sentences of the articles that answer the question as they stand, or [] for the model to answer:
+        'What do the articles say about Y?' (each article's sentences about Y), 'Who said "..."?' (the
+        sentence holding the words, with its recorded speaker), 'Who said <what>?' unquoted (the recorded
+        speakers of the sentences saying it)."""
+        if subject := topic.parse(question):
+            if found := topic.about(subject, self._keyword_chunks(subject, 200, hits, where), embed):
+                return found
+        if quote := attribution.quoted_words(question):
+            return self._quoted_by(quote, hits, where)
+        if clause := attribution.said_clause(question):
+            return attribution.saying(clause, self._keyword_chunks(clause, 50, hits, where), embed, cite.agrees)
+        return []
 
     def _quoted_by(self, quote: str, hits: list[Hit], where: Filter | None = None) -> list[attribution.Statement]:
         """Sentences of any article (within `where`) holding the quoted words, with their recorded speaker."""

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rag.attribution import (Request, already_quoted, claimed_speaker, compose, misattributed, parse, quoted_by,
-                             quoted_words, relevant, same_person, statements)
+                             quoted_words, relevant, said_clause, same_person, saying, statements)
 from rag.chunk import chunk_document
 from rag.types import Document
 
@@ -140,3 +140,33 @@ def test_compose_quotes_each_statement_verbatim_with_its_marker():
         n = int(line.rsplit("[", 1)[1].split("]")[0])
         assert hits[n - 1].chunk == s.chunk
         assert s.text.rstrip(".") in line
+
+
+@pytest.mark.parametrize("question, clause", [
+    ("Which Chinese officials said China and Russia firmly support each other?", "China and Russia firmly support each other"),
+    ("Who said that the talks were constructive?", "the talks were constructive"),
+    ("Who warned Beijing could send arms?", "Beijing could send arms"),
+    ("Who said “a lifeline of sorts”?", ""),  # quoted: quoted_words
+    ("Who is Kirby?", ""),
+    ("What did Kirby say?", ""),
+])
+def test_said_clause(question, clause):
+    assert said_clause(question) == clause
+
+
+SAYINGS = Document(doc_id="s", title="Ties", text=(
+    "“China and Russia firmly support each other on core interests,” Xi told Mishustin. "
+    "“Both sides support each other on their core interests,” Yang Jiechi said. "
+    "“We do not support each other on core interests,” Brian Hart said. "
+    "China and Russia support each other on core interests, the Kremlin said. "
+    "Kirby said prices rose in April."))
+
+
+def test_saying_finds_whoever_the_articles_record_saying_it_and_agreeing():
+    from rag.cite import agrees
+    from tests.conftest import HashEmbedder
+    found = saying("China and Russia support each other on core interests", chunk_document(SAYINGS, 2000),
+                   HashEmbedder().embed, agrees)
+    assert {s.speaker for s in found} == {"Xi", "Yang Jiechi"}
+    # Hart says the opposite ('not'), the Kremlin is no recorded person, Kirby speaks of something else
+    assert saying("bananas are yellow fruit", chunk_document(SAYINGS, 2000), HashEmbedder().embed, agrees) == []

@@ -155,6 +155,20 @@ def test_what_the_articles_say_about_a_topic_is_quoted_from_every_article_that_s
     assert len(other.generator.prompts) >= 1
 
 
+def test_who_said_what_unquoted_is_answered_with_everyone_the_articles_record_saying_it(make_pipeline):
+    p = make_pipeline("Xi said so [1].")
+    answer = p.ask("Which Chinese officials said China and Russia firmly support each other on their core interests?")
+    assert p.generator.prompts == [] and not answer.refused
+    speakers = {line.split(": ", 1)[0] for line in answer.text.split("\n")}
+    assert {"- Xi Jinping", "- Yang Jiechi"} <= speakers  # two articles, two officials
+    assert all("core interests" in c.quote for c in answer.citations)
+    assert_exact_quotes(answer)
+    # what nobody recorded said: the model reads the passages, as for any question
+    other = make_pipeline("The articles don't say.")
+    other.ask("Who said the football match ended in a draw?")
+    assert len(other.generator.prompts) >= 1
+
+
 def test_what_else_leaves_out_what_the_chat_already_quoted(make_pipeline):
     p = make_pipeline()
     first = p.ask("What did Kirby say?")
