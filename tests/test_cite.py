@@ -298,6 +298,12 @@ def test_a_name_no_cited_passage_gives_is_the_models_and_its_sentence_goes():
             hit(2, "Kirby spoke of the two countries on Monday.")]
     checked = check("Kirby said ties are burgeoning between the two countries on Monday [1].", hits)
     assert [c.n for c in checked.citations] == [1, 2]
+    # two names: the other passage must give each of them
+    claim = "Kirby said ties are burgeoning between the two countries, in Geneva with Blinken [1]."
+    hits[1] = hit(2, "Kirby spoke of the two countries in Geneva with Blinken.")
+    assert [c.n for c in check(claim, hits).citations] == [1, 2]
+    hits[1] = hit(2, "Kirby spoke of the two countries with Blinken.")
+    assert check(claim, hits).refused
 
 
 # what the checker must stop (issue 7): unsupported sentences, wrong numbers, flipped negations
