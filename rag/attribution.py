@@ -48,6 +48,7 @@ _WHO_SAID = re.compile(
     re.I,
 )
 MIN_SAID_SHARE = 0.5  # of the clause's words besides names a statement must hold: the same thing said
+MIN_SAID_WORDS = 2  # fewer words besides names than this: the model reads the passages instead
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def saying(clause: str, candidates: Sequence[Chunk], embed: Callable[[list[str]]
     clause's words besides its names (a quote says 'both sides' for the countries it speaks of) and
     `agrees` with it (numbers, negation). Repeated sentences once."""
     words = unnamed(clause) or content(clause)
-    if not words:
+    if len(words) < MIN_SAID_WORDS:  # 'Which leader said he would visit?': one word says too little to match
         return []
     found: list[tuple[Statement, float]] = []
     seen: set[str] = set()

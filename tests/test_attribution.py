@@ -155,6 +155,7 @@ def test_said_clause(question, clause):
 
 
 SAYINGS = Document(doc_id="s", title="Ties", text=(
+    "“I will visit Moscow,” Xi said. "
     "“China and Russia firmly support each other on core interests,” Xi told Mishustin. "
     "“Both sides support each other on their core interests,” Yang Jiechi said. "
     "“We do not support each other on core interests,” Brian Hart said. "
@@ -170,3 +171,5 @@ def test_saying_finds_whoever_the_articles_record_saying_it_and_agreeing():
     assert {s.speaker for s in found} == {"Xi", "Yang Jiechi"}
     # Hart says the opposite ('not'), the Kremlin is no recorded person, Kirby speaks of something else
     assert saying("bananas are yellow fruit", chunk_document(SAYINGS, 2000), HashEmbedder().embed, agrees) == []
+    # one word besides names says too little to match a statement by: the model answers
+    assert saying("Xi would visit", chunk_document(SAYINGS, 2000), HashEmbedder().embed, agrees) == []
