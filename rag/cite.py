@@ -217,7 +217,7 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
         missing = unnamed_in(claim, [hits[n - 1].chunk for n in keep], question)
         if missing:  # a name the cited passages never give: another passage that gives them joins, or it goes
             giving = [n for n in scored if n not in quotes and scored[n][0] > 0
-                      and all(gives([hits[n - 1].chunk], name) for name in missing)]
+                      and not not_given(missing, [hits[n - 1].chunk])]
             if not giving:
                 dropped.append(_with_markers(claim, []))
                 continue
@@ -331,14 +331,16 @@ def unnamed_in(claim: str, chunks: list[Chunk], question: str = "") -> list[str]
     ('Xi met Putin in Japan.', [chunk 'Xi met Putin in Moscow.']) -> ['Japan']
     """
     bare = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", claim)  # a list item's bullet does not open the sentence
-    return [n for n in names(bare, opening=False) if not mentions(question, n) and not gives(chunks, n)]
+    return not_given([n for n in names(bare, opening=False) if not mentions(question, n)], chunks)
 
 
-def gives(chunks: list[Chunk], name: str) -> bool:
-    """Do the chunks (text, title, publisher, recorded speakers) mention the name, or a person's surname?"""
+def not_given(wanted: list[str], chunks: list[Chunk]) -> list[str]:
+    """The names none of the chunks (text, title, publisher, recorded speakers) mentions, nor a person's surname."""
+    if not wanted:
+        return []
     text = "\n".join(f"{c.title}\n{c.publisher}\n{c.text}\n{' '.join(c.speakers)}" for c in chunks)
-    parts = tokenize(name)
-    return mentions(text, name) or (len(parts) > 1 and parts[-1] in tokenize(text))
+    words = set(tokenize(text))
+    return [n for n in wanted if not mentions(text, n) and not (len(tokenize(n)) > 1 and tokenize(n)[-1] in words)]
 
 
 def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
