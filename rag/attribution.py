@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .bm25 import tokenize
 from .chunk import ANY_VERB, LISTENER, NAME_APPOSITION_VERB, attributed_name, person
-from .terms import content, fold, mentions, unnamed
+from .terms import content, fold, mentions, share, unnamed
 from .types import Chunk, Hit
 
 _ASK = re.compile(
@@ -119,23 +119,13 @@ def saying(clause: str, candidates: Sequence[Chunk], embed: Callable[[list[str]]
     words = unnamed(clause) or content(clause)
     if len(words) < MIN_SAID_WORDS:  # 'Which leader said he would visit?': one word says too little to match
         return []
-    found: list[tuple[Statement, float]] = []
-    seen: set[str] = set()
-    for chunk in candidates:
-        for start, end, speaker in chunk.said:
-            sentence = chunk.text[start:end]
-            key = " ".join(sorted(content(sentence)))
-            if key in seen:
-                continue
-            seen.add(key)
-            share = len(words & content(sentence)) / len(words)
-            if share >= MIN_SAID_SHARE and agrees(clause, sentence):
-                found.append((Statement(chunk, start, end, speaker), share))
+    found = [(s, share(words, s.text)) for s in once(said_in(candidates))]
+    found = [(s, held) for s, held in found if held >= MIN_SAID_SHARE and agrees(clause, s.text)]
     if not found:
         return []
     vectors = embed([clause] + [s.text for s, _ in found])
-    scored = [Statement(s.chunk, s.start, s.end, s.speaker, round(float(cos) + 0.5 * share, 4))
-              for (s, share), cos in zip(found, vectors[1:] @ vectors[0])]
+    scored = [Statement(s.chunk, s.start, s.end, s.speaker, round(float(cos) + 0.5 * held, 4))
+              for (s, held), cos in zip(found, vectors[1:] @ vectors[0])]
     return sorted(scored, key=lambda s: -s.relevance)
 
 
@@ -144,22 +134,34 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[“”„\"]", "", fold(text)).split())
 
 
+def said_in(candidates: Sequence[Chunk]) -> Iterator[Statement]:
+    """Every sentence of `candidates` whose speaker the chunker recorded, as a Statement."""
+    for chunk in candidates:
+        for start, end, speaker in chunk.said:
+            yield Statement(chunk, start, end, speaker)
+
+
+def once(found: Iterable[Statement]) -> list[Statement]:
+    """Each sentence once, the first of its copies kept (chunks overlap, articles are syndicated): two
+    sentences with the same content words are the same sentence."""
+    out, seen = [], set()
+    for s in found:
+        key = " ".join(sorted(content(s.text)))
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def _in_article_order(found: list[Statement]) -> list[Statement]:
+    return sorted(found, key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
+
+
 def quoted_by(quote: str, candidates: Sequence[Chunk]) -> list[Statement]:
     """The sentences holding `quote` (any quote marks, case and spacing) whose speaker the chunker
     recorded, each once; a sentence with the words but no named speaker is left out (the model answers)."""
     want = _fold(quote)
-    out: list[Statement] = []
-    seen: set[str] = set()
-    for chunk in candidates:
-        for start, end, speaker in chunk.said:
-            sentence = chunk.text[start:end]
-            if want not in _fold(sentence):
-                continue
-            key = " ".join(sorted(content(sentence)))
-            if key not in seen:
-                seen.add(key)
-                out.append(Statement(chunk, start, end, speaker))
-    return sorted(out, key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
+    return _in_article_order(once(s for s in said_in(candidates) if want in _fold(s.text)))
 
 
 def same_person(asked: str, speaker: str) -> bool:
@@ -229,18 +231,7 @@ def _before_name(sentence: str, surname_at: int, who: str) -> str:
 def statements(request: Request, candidates: Sequence[Chunk]) -> list[Statement]:
     """Sentences attributed to the asked speaker in `candidates`, each once (chunks overlap, articles are
     syndicated), in article order."""
-    out: list[Statement] = []
-    seen: set[str] = set()
-    for chunk in candidates:
-        for start, end, speaker in chunk.said:
-            if not same_person(request.who, speaker):
-                continue
-            key = " ".join(sorted(content(chunk.text[start:end])))
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(Statement(chunk, start, end, speaker))
-    return sorted(out, key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
+    return _in_article_order(once(s for s in said_in(candidates) if same_person(request.who, s.speaker)))
 
 
 def relevant(topic: str, found: list[Statement], embed: Callable[[list[str]], np.ndarray],

@@ -27,7 +27,7 @@ from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
-from .terms import content, phrase_initials, unnamed
+from .terms import content, phrase_initials, share, unnamed
 from .types import Answer, Chunk, Hit
 
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
@@ -274,7 +274,7 @@ class Pipeline:
         for h, ss in zip(hits, spans):
             row = []
             for s, e in ss:
-                row.append(((s, e), float(cos[k]) + 0.5 * _share(words, h.chunk.text[s:e])))
+                row.append(((s, e), float(cos[k]) + 0.5 * share(words, h.chunk.text[s:e])))
                 k += 1
             out.append(row)
         return out
@@ -382,15 +382,10 @@ def _judging_order(question: str, hits: list[Hit], scores: list[list[tuple[tuple
     words, asked = content(question), _asked(question)
 
     def lexical(text: str) -> float:
-        return max(0.0, _asked_share(asked, text) - _share(words, text))
+        return max(0.0, _asked_share(asked, text) - share(words, text))
 
     return sorted(((sc + 0.5 * lexical(hit.chunk.text[a:b]), i, (a, b))
                    for i, (hit, ss) in enumerate(zip(hits, scores)) for (a, b), sc in ss), reverse=True)
-
-
-def _share(words: set[str], text: str) -> float:
-    """Share of `words` among the text's content words: ({'xi', 'call'}, 'Xi spoke.') -> 0.5"""
-    return len(words & content(text)) / len(words) if words else 0.0
 
 
 def _asked(question: str) -> set[str]:

@@ -230,3 +230,8 @@ def content(text: str) -> set[str]:
 def unnamed(text: str) -> set[str]:
     """Content words besides those of the text's names: 'What did Xi and Putin call each other?' -> {'call', 'each'}"""
     return content(text) - {w for name in names(text) for w in content(name)}
+
+
+def share(words: set[str], text: str) -> float:
+    """Share of `words` among the text's content words: ({'xi', 'call'}, 'Xi spoke.') -> 0.5"""
+    return len(words & content(text)) / len(words) if words else 0.0

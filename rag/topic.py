@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .attribution import MAX_STATEMENTS, MIN_RELEVANCE, Statement, same_person
+from .attribution import MAX_STATEMENTS, MIN_RELEVANCE, Statement, once, same_person
 from .chunk import split_sentences
 from .prompt import posing
 from .terms import content, mentions, names
@@ -47,32 +47,32 @@ def about(topic: str, candidates: Sequence[Chunk], embed: Callable[[list[str]], 
     more than the topic (a heading 'Taiwan' says nothing), and a sentence posing as an instruction is no
     evidence. Sentences repeated by overlapping chunks or syndicated copies are listed once.
     """
-    wanted = names(topic)  # a topic is a fragment: its capitalised first word is a name
     words = content(topic)
-    found: list[tuple[Statement, bool]] = []
-    seen: set[str] = set()
-    for chunk in candidates:
-        speakers = {(start, end): who for start, end, who in chunk.said}
-        for start, end in split_sentences(chunk.text):
-            sentence = chunk.text[start:end]
-            key = " ".join(sorted(content(sentence)))
-            if key in seen or not content(sentence) - words or posing(sentence):
-                continue
-            spoken = len(wanted) == 1 and same_person(wanted[0], speakers.get((start, end), ""))
-            if not spoken and not all(mentions(sentence, n) for n in wanted):
-                continue
-            seen.add(key)
-            found.append((Statement(chunk, start, end, ""), spoken))  # its citation names the article
-    if not found or not words:
+    if not words:
         return []
-    vectors = embed([topic] + [s.text for s, _ in found])
-    cosines = vectors[1:] @ vectors[0]
+    wanted = names(topic)  # a topic is a fragment: its capitalised first word is a name
+
+    def spoken(s: Statement) -> bool:  # the recorded words of the one person the topic names
+        return len(wanted) == 1 and any(same_person(wanted[0], who) for a, b, who in s.chunk.said
+                                        if (a, b) == (s.start, s.end))
+
+    found = once(s for chunk in candidates for s in _sentences(chunk)
+                 if content(s.text) - words and not posing(s.text)
+                 and (spoken(s) or all(mentions(s.text, n) for n in wanted)))
+    if not found:
+        return []
+    vectors = embed([topic] + [s.text for s in found])
     scored = []
-    for (s, spoken), cos in zip(found, cosines):
-        lexical = 1.0 if spoken else sum(1 for w in words if mentions(s.text, w)) / len(words)
+    for s, cos in zip(found, vectors[1:] @ vectors[0]):
+        lexical = 1.0 if spoken(s) else sum(1 for w in words if mentions(s.text, w)) / len(words)
         if max(float(cos), lexical) >= MIN_RELEVANCE:  # the words tie many sentences: meaning orders them
             scored.append(Statement(s.chunk, s.start, s.end, s.speaker, round(float(cos) + lexical, 4)))
     return _by_article(scored)[:MAX_STATEMENTS]
+
+
+def _sentences(chunk: Chunk) -> list[Statement]:
+    """Every sentence of the chunk, no speaker named (its citation names the article)."""
+    return [Statement(chunk, start, end, "") for start, end in split_sentences(chunk.text)]
 
 
 def _by_article(found: list[Statement]) -> list[Statement]:

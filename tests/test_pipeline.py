@@ -398,8 +398,8 @@ def test_the_prompt_fits_the_context_minus_the_answer(config, n_ctx, max_tokens)
 
 
 def test_the_second_pass_judges_first_the_sentence_saying_what_was_asked_of_the_names():
-    from rag.pipeline import _judging_order, _share
-    from rag.terms import content
+    from rag.pipeline import _judging_order
+    from rag.terms import content, share
     from rag.types import Chunk, Hit
     naming = "Xi and Putin, who have met about 40 times since 2010, reject the U.S. model."
     saying = "Calling each other “dear friends,” the two leaders held talks in Moscow."
@@ -408,7 +408,7 @@ def test_the_second_pass_judges_first_the_sentence_saying_what_was_asked_of_the_
     question = "What did Xi and Putin call each other?"
     spans = [(0, len(naming)), (len(naming) + 1, len(text))]
     # equally close in meaning; by all the question's words the one naming Xi and Putin would win
-    scores = [[(span, 0.5 + 0.5 * _share(content(question), text[span[0]:span[1]])) for span in spans]]
+    scores = [[(span, 0.5 + 0.5 * share(content(question), text[span[0]:span[1]])) for span in spans]]
     assert scores[0][0][1] > scores[0][1][1]
     assert [span for _, _, span in _judging_order(question, [hit], scores)] == [spans[1], spans[0]]
 
