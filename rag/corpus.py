@@ -28,7 +28,10 @@ _JUNK = re.compile(
     r"sourced?:.*|read more:?.*|skip to (main )?content)$",
     re.I,
 )
-_CAPTION = re.compile(r"\((AP|Reuters|AFP|Getty|EPA)[^)]*(Photo|Images)[^)]*\)")
+# A photo's credit: "(AP Photo/Alexander Zemlianichenko, Pool, File) Alexander Zemlianichenko/AP". The caption
+# before it is reported text ("FILE – In this June 5, 2019, file photo, Putin and Xi enter ..."): it is kept,
+# and the credit with whatever follows it on the line (the photographer's name again) is cut.
+_CAPTION = re.compile(r"\s*\((AP|Reuters|AFP|Getty|EPA)[^)]*(Photo|Images)[^)]*\).*$")
 _MONTH = r"(Jan(uary)?|Feb(ruary)?|Mar(ch)?|Apr(il)?|May|June?|July?|Aug(ust)?|Sep(t(ember)?)?|Oct(ober)?|Nov(ember)?|Dec(ember)?)"
 _DATE = re.compile(rf"^({_MONTH}\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} {_MONTH} \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})$")
 _BYLINE = re.compile(r"^By ([A-Z][\w.’' -]+)$")
@@ -137,8 +140,8 @@ def clean(text: str, doc_id: str, path: str = "", meta: dict[str, str] | None = 
     for line in lines:
         if _FOOTER.match(line) and kept:
             break
-        line = _BULLET.sub("", line)
-        if len(re.sub(r"\W", "", line)) < 2 or _JUNK.match(line) or _CAPTION.search(line) or _is_shouting(line):
+        line = _CAPTION.sub("", _BULLET.sub("", line))
+        if len(re.sub(r"\W", "", line)) < 2 or _JUNK.match(line) or _is_shouting(line):
             continue
         if _DATE.match(line):
             if "date" not in meta or (meta.get("byline") and not by_dated):  # the date under a byline wins

@@ -64,7 +64,15 @@ def test_byline_date_and_teasers_are_not_text(shipped):
     assert "By Andrea Mitchell" not in shipped["003"].text
     assert "21 March 2023" not in shipped["003"].text
     assert "XI ARRIVES IN MOSCOW" not in shipped["000"].text  # all-caps link teaser
-    assert "(AP Photo" not in shipped["000"].text  # photo caption
+    assert "(AP Photo" not in shipped["000"].text and "Zemlianichenko" not in shipped["000"].text  # photo credit
+
+
+def test_photo_caption_is_kept_without_its_credit(shipped):
+    text = shipped["000"].text
+    assert text.startswith("FILE – In this June 5, 2019, file photo, Russian President Vladimir Putin")
+    assert "between the two former Communist rivals.\n" in text  # the credit after it is cut, line and all
+    doc = clean("A man waves. (Reuters Images/Jo Doe) Jo Doe/Reuters\n\n(AP Photo/Jo Doe)\n\nBody.", "x")
+    assert doc.text == "A man waves.\n\nBody."
 
 
 def test_body_is_kept(shipped):
