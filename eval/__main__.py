@@ -37,8 +37,9 @@ class QuestionSet:
 def builtin_sets() -> list[QuestionSet]:
     """news-dev (tuned on), news-test (held out) over corpus/, and wiki (held out) over eval/wiki/corpus/."""
     news = load_questions(HERE / "questions.jsonl")
-    if (HERE / "questions_new.jsonl").is_file():
-        news += load_questions(HERE / "questions_new.jsonl")
+    for extra in ("questions_new.jsonl", "questions_dev.jsonl"):
+        if (HERE / extra).is_file():
+            news += load_questions(HERE / extra)
     split = json.loads((HERE / "split.json").read_text(encoding="utf-8"))
     sets = [QuestionSet("news-dev", tuple(select(news, split["dev"])), None),
             QuestionSet("news-test", tuple(select(news, split["test"])), None)]

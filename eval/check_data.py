@@ -21,6 +21,7 @@ ROOT = EVAL.parent
 SETS = [
     (EVAL / "questions.jsonl", ROOT / "corpus", False),
     (EVAL / "questions_new.jsonl", ROOT / "corpus", True),
+    (EVAL / "questions_dev.jsonl", ROOT / "corpus", True),
     (EVAL / "wiki" / "questions.jsonl", EVAL / "wiki" / "corpus", True),
 ]
 SPLIT = EVAL / "split.json"

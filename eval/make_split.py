@@ -13,6 +13,9 @@ Rule, deterministic and reproducible:
    each goes to the part (dev or test) where its questions are fewer so far, counted
    per `type` and per first tag (older questions have no tags); on a tie, groups at
    even positions go to dev and odd ones to test.
+4. The questions of DEV_ONLY (written later, to tune on kinds of failure the dev part
+   no longer held) all go to dev, placed after everything else, so that adding them
+   moves no question of the first two files between dev and test.
 The second corpus (eval/wiki/) is held out entirely and is not in the split.
 """
 import hashlib
@@ -20,7 +23,8 @@ import json
 from pathlib import Path
 
 EVAL = Path(__file__).resolve().parent
-FILES = [EVAL / "questions.jsonl", EVAL / "questions_new.jsonl"]
+DEV_ONLY = EVAL / "questions_dev.jsonl"
+FILES = [EVAL / "questions.jsonl", EVAL / "questions_new.jsonl", DEV_ONLY]
 OUT = EVAL / "split.json"
 
 SEEN = [
@@ -46,9 +50,10 @@ def h(qid):
 
 
 def main():
-    qs = []
+    qs, later = [], []
     for f in FILES:
-        qs += [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+        (later if f == DEV_ONLY else qs).extend(rows)
     by_id = {q["id"]: q for q in qs}
     by_text = {q["question"]: q["id"] for q in qs if "history" not in q}
 
@@ -95,6 +100,10 @@ def main():
             place(members, "dev" if cost["dev"] < cost["test"] else "test")
         else:
             place(members, "dev" if i % 2 == 0 else "test")
+
+    for q in later:
+        by_id[q["id"]] = q
+        place([q["id"]], "dev")
 
     out = {"dev": sorted(i for i, p in split.items() if p == "dev"),
            "test": sorted(i for i, p in split.items() if p == "test")}
