@@ -127,6 +127,8 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     why = refusal_reason(answer)
     if why:
         lines.append(f'<span class="rag-reason">Why: {as_text(why)}</span>')
+    elif getattr(answer, "note", ""):  # an answer quoted from the article, not worded by the model
+        lines.append(f'<span class="rag-note">{as_text(answer.note)}</span>')
     if answer.refused or is_rewritten(answer, typed):
         lines.append(f'<span class="rag-searched">Searched: “{as_text(answer.searched or typed)}”</span>')
     if getattr(answer, "scope", ""):
@@ -442,7 +444,7 @@ CSS = """
 .rag-passage mark { background: #fde68a; color: inherit; padding: 0 1px; }
 .rag-empty { color: var(--body-text-color-subdued); }
 .rag-scope { color: var(--body-text-color-subdued); font-size: 0.9em; }
-.rag-reason { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.rag-reason, .rag-note { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .rag-articles { width: 100%; border-collapse: collapse; font-size: 0.9em; }
 .rag-articles th, .rag-articles td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--border-color-primary);
   vertical-align: top; }

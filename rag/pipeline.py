@@ -27,12 +27,16 @@ from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
-from .terms import content, phrase_initials, share, unnamed
+from .terms import content, numbers, phrase_initials, share, unnamed
 from .types import Answer, Chunk, Hit
 
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
 # pass when the model refused; the model's own yes/no on that sentence then decides.
 RECOVER_SIMILARITY = 0.55
+# beside an answer that is the article's sentence itself, quoted: the model judged that it answers the
+# question, and its own wording of the answer did not check out
+QUOTED_NOTE = "Quoted from the article: the model's own wording of the answer could not be verified."
+_COUNTING = re.compile(r"\bhow\s+(?:many|much)\b", re.I)
 RETRY_CANDIDATES = 2  # sentences judged at most (each costs a short model call, only after a refusal)
 CONTEXT = 12  # passages read to check that an answer's articles hold what the question pins down
 INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
@@ -233,10 +237,15 @@ class Pipeline:
         holding what the question pins down) are judged one at a time with their neighbours ("does this
         answer the question exactly as asked?"); on a yes the model answers from that alone (its markers then
         renumbered to that passage's number among `shown`), and the answer
-        is kept only if it checks out; one that does not leaves the next candidate its turn. No candidate
-        answered and checked keeps the refusal."""
+        is kept only if it checks out; one that does not leaves the next candidate its turn. When no answer
+        checks out, the first sentence judged to answer, and answered from with words beyond the question's,
+        is the answer, quoted verbatim and cited, with a note saying so (one holding a figure when the
+        question asks how many or how much). No sentence judged to answer keeps the refusal."""
         ranked = _judging_order(question, shown, scores)
         gen, count, tokens = self.generator, self.generator.count_tokens, 0
+        # the sentences the model said answer the question, and then answered from with more than the
+        # question's own words ('The ambassador Yang spoke to is the ambassador' found nothing there)
+        judged: list[tuple[int, tuple[int, int]]] = []
 
         def usable(sc: float, i: int) -> bool:
             return sc >= RECOVER_SIMILARITY and not refusal.missing_constraints(question, [shown[i]])
@@ -254,10 +263,21 @@ class Pipeline:
                 continue
             messages, one, used = build_messages(question, [hit], count, budget, [near], system=SYSTEM_RETRY)
             tokens += used
-            checked = self._verify("".join(gen.stream(messages, self.config.max_tokens)), question, one, embed,
-                                   context)
+            reply = "".join(gen.stream(messages, self.config.max_tokens))
+            checked = self._verify(reply, question, one, embed, context)
             if not checked.refused:  # cited as the passage it is among all those shown: [1] of one -> [i + 1]
                 return _renumbered(checked, i + 1), tokens
+            if cite.beyond(cite.MARKER.sub("", reply), question) and not refusal.is_refusal(reply):
+                judged.append((i, span))  # it found something there, and worded it wrong (a date not in it, ...)
+        # it answers, said the model, whose own wording then did not check out: quote the sentence, one that
+        # holds a figure when the question asks how many or how much ('met hours before' gives no number)
+        judged = [(i, span) for i, span in judged if not _COUNTING.search(question)
+                  or numbers(shown[i].chunk.text[span[0]:span[1]])]
+        if judged:
+            i, (s, e) = judged[0]
+            checked = cite.check(f"The article says: “{shown[i].chunk.text[s:e].strip()}” [{i + 1}]", shown)
+            if not checked.refused:
+                return replace(checked, note=QUOTED_NOTE), tokens
         return None
 
     def _sentence_scores(self, question: str, hits: list[Hit], embed) -> list[list[tuple[tuple[int, int], float]]]:

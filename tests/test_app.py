@@ -2,6 +2,7 @@
 
 Fast: no server, no browser, no model (tests/test_browser.py drives the running page).
 """
+import dataclasses
 import json
 import threading
 
@@ -103,6 +104,14 @@ def test_searched_is_shown_only_when_the_engine_rewrote_the_question():
     assert "Searched: “What did John Kirby say about China?”" in app.render_reply(rewritten, 2, "And him?")
     assert "Searched:" not in app.render_reply(kirby_answer(), 1, "what did  Kirby say?")
     assert "Searched:" in app.render_sources(rewritten, 2, "And him?")
+
+
+def test_an_answer_quoted_from_the_article_says_so_under_it():
+    from rag.pipeline import QUOTED_NOTE
+    quoted = dataclasses.replace(kirby_answer(), note=QUOTED_NOTE)
+    shown = app.as_text(QUOTED_NOTE)
+    assert f'<span class="rag-note">{shown}</span>' in app.render_reply(quoted, 1, "q")
+    assert "rag-note" not in app.render_reply(kirby_answer(), 1, "q")
 
 
 def test_timings_are_shown_discreetly():

@@ -150,6 +150,15 @@ def test_ask_prints_the_answer_and_its_sources(fakes, capsys, corpus_dir, tmp_pa
     assert "retrieval" in err and "prompt tokens" in err  # timings go to stderr
 
 
+def test_ask_says_when_the_answer_is_the_articles_sentence_quoted(fakes, capsys, built, corpus_dir):
+    fakes.replies = ["The articles don't say.", "yes", "Bananas are yellow [1]."]  # judged yes, then worded wrong
+    code, out, err = run(capsys, "ask", "How much did China’s exports to Russia grow in April?", "--index", built,
+                         "--corpus", corpus_dir)
+    assert code == 0, err
+    assert out.startswith("The article says: “") and "153%" in out.splitlines()[0]
+    assert "\n(Quoted from the article: the model's own wording of the answer could not be verified.)\n" in out
+
+
 @pytest.mark.parametrize("question", ["", "   "])
 def test_ask_an_empty_question(fakes, capsys, built, corpus_dir, question):
     code, out, err = run(capsys, "ask", question, "--index", built, "--corpus", corpus_dir)
