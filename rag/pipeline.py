@@ -27,7 +27,7 @@ from .generate import Generator, LlamaGenerator
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
-from .terms import content, numbers, phrase_initials, share, unnamed
+from .terms import content, phrase_initials, share, unnamed
 from .types import Answer, Chunk, Hit
 
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
@@ -36,7 +36,6 @@ RECOVER_SIMILARITY = 0.55
 # beside an answer that is the article's sentence itself, quoted: the model judged that it answers the
 # question, and its own wording of the answer did not check out
 QUOTED_NOTE = "Quoted from the article: the model's own wording of the answer could not be verified."
-_COUNTING = re.compile(r"\bhow\s+(?:many|much)\b", re.I)
 RETRY_CANDIDATES = 2  # sentences judged at most (each costs a short model call, only after a refusal)
 CONTEXT = 12  # passages read to check that an answer's articles hold what the question pins down
 INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
@@ -226,7 +225,7 @@ class Pipeline:
         checked = cite.check(text, shown, embed, question)
         docs = {c.chunk.doc_id for c in checked.citations}
         reason, note = refusal.after_answer(question, [h for h in shown + context if h.chunk.doc_id in docs],
-                                            checked.reason == "model_refused", not checked.refused)
+                                            checked.reason == "model_refused", not checked.refused, checked.text)
         if reason:
             return cite.Checked(REFUSAL, [], True, reason, checked.dropped or [text], note)
         return checked
@@ -269,10 +268,10 @@ class Pipeline:
                 return _renumbered(checked, i + 1), tokens
             if cite.beyond(cite.MARKER.sub("", reply), question) and not refusal.is_refusal(reply):
                 judged.append((i, span))  # it found something there, and worded it wrong (a date not in it, ...)
-        # it answers, said the model, whose own wording then did not check out: quote the sentence, one that
-        # holds a figure when the question asks how many or how much ('met hours before' gives no number)
-        judged = [(i, span) for i, span in judged if not _COUNTING.search(question)
-                  or numbers(shown[i].chunk.text[span[0]:span[1]])]
+        # it answers, said the model, whose own wording then did not check out: quote the sentence, if it
+        # gives what the question asks for (`refusal.lacks_asked_kind`: 'met hours before' gives no number)
+        judged = [(i, (s, e)) for i, (s, e) in judged
+                  if not refusal.lacks_asked_kind(question, shown[i].chunk.text[s:e])]
         if judged:
             i, (s, e) = judged[0]
             checked = cite.check(f"The article says: “{shown[i].chunk.text[s:e].strip()}” [{i + 1}]", shown)

@@ -20,6 +20,7 @@ EXPLAIN: dict[str, str] = {
     "nothing_relevant": "the passages found are about something other than what was asked",
     "model_refused": "the model found no answer in the passages",
     "nothing_verifiable": "no sentence of the model's answer is supported by the passages",
+    "not_answered": "the answer does not give what the question asks for (a figure, a length of time)",
 }
 
 _REFUSING = re.compile(
@@ -71,6 +72,28 @@ def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[
     return "", ""
 
 
+# What 'how many' and 'how much' ask for is a figure ('12 points', 'two years', '153%'); 'how long' is
+# answered by a figure or by a unit of time ('weeks before', 'hours before'). These are the question words
+# of English, not words of any corpus. An answer holding none of it answers another question.
+_ASKS_FIGURE = re.compile(r"\bhow\s+(?:many|much)\b", re.I)
+_ASKS_LENGTH = re.compile(r"\bhow\s+long\b", re.I)
+_TIME_UNIT = re.compile(r"\b(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ies))s?\b", re.I)
+_MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def lacks_asked_kind(question: str, text: str) -> bool:
+    """The question asks how many, how much or how long, and the text (markers aside) gives no figure, nor
+    for how long a unit of time: ('How many points?', 'It has 12 points [1].') -> False;
+    ('How long before the games did they meet?', 'They met in Beijing [1].') -> True;
+    ('How long before the games did they meet?', 'They met hours before [1].') -> False"""
+    text = _MARKERS.sub(" ", text)
+    if numbers(text):
+        return False
+    if _ASKS_LENGTH.search(question):
+        return not _TIME_UNIT.search(text)
+    return bool(_ASKS_FIGURE.search(question))
+
+
 def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:
     """What the question pins down (names, numbers, months and weekdays) that the passages an answer
     cites never mention: such an answer is about something else.
@@ -84,16 +107,20 @@ def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:
     return list({m.lower(): m for m in reversed(missing)}.values())[::-1]  # 'March' the name, 'march' the date: once
 
 
-def after_answer(question: str, cited: Sequence[Hit], refused_by_model: bool, verified: bool) -> tuple[Reason, str]:
+def after_answer(question: str, cited: Sequence[Hit], refused_by_model: bool, verified: bool,
+                 answer: str = "") -> tuple[Reason, str]:
     """('', '') to keep the checked answer, or why it becomes a refusal.
 
     `cited` are the passages of the articles the answer cites (a name may sit in a neighbouring passage of
-    the same article); an answer whose passages lack what the question pins down answers something else.
+    the same article); an answer whose passages lack what the question pins down answers something else,
+    and so does one that gives no figure when asked how many (`lacks_asked_kind`).
     """
     if refused_by_model:
         return "model_refused", ""
     if not verified:
         return "nothing_verifiable", ""
+    if lacks_asked_kind(question, answer):
+        return "not_answered", ""
     missing = missing_constraints(question, cited)
     if missing:
         return "nothing_relevant", f"The passages cited never mention {', '.join(f'“{m}”' for m in missing)}."

@@ -66,7 +66,8 @@ class Citation:
 
 
 # Why an answer is a refusal (rag.refusal decides; "" when the question was answered).
-Reason = Literal["", "no_passages", "not_in_corpus", "nothing_relevant", "model_refused", "nothing_verifiable"]
+Reason = Literal["", "no_passages", "not_in_corpus", "nothing_relevant", "model_refused", "nothing_verifiable",
+                 "not_answered"]
 
 
 @dataclass(frozen=True)

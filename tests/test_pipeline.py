@@ -228,6 +228,15 @@ def test_when_the_second_pass_answer_does_not_check_out_the_judged_sentence_is_q
     assert_exact_quotes(answer)
 
 
+def test_an_answer_without_the_figure_asked_for_gets_the_second_pass(make_pipeline, monkeypatch):
+    monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
+    reply = "Beijing’s proposal has met with skepticism from the U.S. and its allies [1]."  # true, but no count
+    p = make_pipeline(reply, "no", "no")
+    answer = p.ask("How many points are in Beijing’s peace proposal?")
+    assert answer.refused and answer.reason == "not_answered" and "skepticism" not in answer.text
+    assert len(p.generator.prompts) == 3  # the answer, then two sentences judged
+
+
 def test_a_second_pass_that_only_restates_the_question_found_nothing_to_quote(make_pipeline):
     p = make_pipeline("The articles don't say.", "yes", "China’s exports to Russia did grow in April [1].")
     answer = p.ask("How much did China’s exports to Russia grow in April?")
@@ -251,7 +260,7 @@ def test_a_second_pass_answer_that_does_not_check_out_leaves_the_next_sentence_i
         return re.findall(r"[^.!?]+[.!?]”?", passage)[-1].strip() + " [1]"
 
     p = make_pipeline("The articles don't say.", "yes", "Bananas are yellow [1].", "yes", from_the_passage)
-    answer = p.ask("how much did exports to russia grow?")
+    answer = p.ask("what did exports to russia do?")
     assert len(p.generator.prompts) == 5
     assert not answer.refused and answer.citations[0].quote in user_prompt(p.generator, 3).split("\n")[1]
     # cited by its number among all the passages shown, not as the [1] of the one the second pass read
@@ -266,7 +275,7 @@ def test_a_no_for_the_closest_sentence_lets_the_next_one_be_judged(make_pipeline
         return re.findall(r"[^.!?]+[.!?]”?", passage)[-1].strip() + " [1]"
 
     p = make_pipeline("The articles don't say.", "no", "yes", from_the_passage)
-    answer = p.ask("how much did exports to russia grow?")
+    answer = p.ask("what did exports to russia do?")
     assert len(p.generator.prompts) == 4
     judged = [user_prompt(p.generator, i).split("\n")[1] for i in (1, 2)]
     assert judged[0] != judged[1]  # two different sentences judged

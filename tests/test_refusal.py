@@ -1,7 +1,8 @@
 """rag/refusal.py: each refusal decision and its reason."""
 import pytest
 
-from rag.refusal import EXPLAIN, before_generation, explain, is_refusal, missing_constraints, unknown_names
+from rag.refusal import (EXPLAIN, after_answer, before_generation, explain, is_refusal, lacks_asked_kind,
+                         missing_constraints, unknown_names)
 from rag.types import Chunk, Hit, Reason
 from typing import get_args
 
@@ -64,3 +65,23 @@ def test_missing_constraints(question, missing):
 ])
 def test_is_refusal(text, refusal):
     assert is_refusal(text) is refusal
+
+
+@pytest.mark.parametrize("question, answer, lacks", [
+    ("How many points are in the plan?", "The plan has 12 points [1].", False),
+    ("How many points are in the plan?", "The plan has few specifics [1].", True),  # the marker is no figure
+    ("How much did exports grow?", "Exports jumped 153% [2].", False),
+    ("How long was the visit?", "It was a three-day state visit [1].", False),
+    ("How long before the games did they meet?", "They met hours before the games [1].", False),
+    ("How long before the games did they meet?", "They met in Beijing during the Olympics [1].", True),
+    ("When did they meet?", "They met during the Olympics [1].", False),  # 'when' is not asked for a figure
+    ("Who is Kirby?", "He is the NSC coordinator [1].", False),
+])
+def test_lacks_asked_kind(question, answer, lacks):
+    assert lacks_asked_kind(question, answer) is lacks
+
+
+def test_an_answer_without_the_figure_asked_for_is_not_an_answer():
+    assert after_answer("How many points?", HITS, False, True, "Beijing has a plan [1].")[0] == "not_answered"
+    assert after_answer("How many points?", HITS, False, True, "Beijing has a 12-point plan [1].") == ("", "")
+    assert after_answer("How many points?", HITS, True, False, "") == ("model_refused", "")
