@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import attribution, build, cite, refusal, store, topic
+from . import attribution, build, cite, compound, refusal, store, topic
 from .chunk import split_sentences
 from .config import Config, threads
 from .embed import Embedder, SentenceTransformerEmbedder
@@ -147,6 +147,11 @@ class Pipeline:
                where: Filter | None = None) -> Iterator[str | Answer]:
         """Yield answer text pieces as they are generated, then the checked Answer (always last)."""
         t0 = time.perf_counter()
+        asked = compound.parts(self.standalone(question, history))
+        if len(asked) > 1 and compound.separate(asked):
+            # it asks of two different things: each part searched, answered and checked on its own
+            yield from self._in_parts(question, asked, history, k, where, t0)
+            return
         searched = self.standalone(question, history)
         k = k or self.config.k
         # one search serves both: the k best are shown, the wider context checks an answer's articles
@@ -217,6 +222,29 @@ class Pipeline:
             checked = cite.check(f"{checked.text}\nThe articles differ: {quotes}", shown, embed)
         yield done(text=checked.text, citations=checked.citations, refused=checked.refused, reason=checked.reason,
                    note=checked.note, hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
+
+    def _in_parts(self, question: str, asked: list[str], history: list[dict] | None, k: int | None,
+                  where: Filter | None, t0: float) -> Iterator[str | Answer]:
+        """Each part answered as a question of its own, the earlier parts its chat history ('..., and what
+        did he say?'), then the answers joined (`compound.join`)."""
+        answers: list[Answer] = []
+        turns = list(history or [])
+        first_token = None
+        for i, part in enumerate(asked):
+            if i:
+                yield "\n"
+            for piece in self.stream(part, turns, k, where):
+                if isinstance(piece, Answer):
+                    answers.append(piece)
+                else:
+                    first_token = first_token or time.perf_counter() - t0
+                    yield piece
+            turns += [{"role": "user", "content": part}, {"role": "assistant", "content": answers[-1].text}]
+        timings = {"retrieve": sum(a.timings.get("retrieve", 0.0) for a in answers),
+                   "total": time.perf_counter() - t0}
+        if first_token is not None:
+            timings["first_token"] = first_token
+        yield compound.join(question, answers, asked, timings)
 
     def _verify(self, text: str, question: str, shown: list[Hit], embed, context: list[Hit]) -> cite.Checked:
         """Check every sentence against the passages; an answer whose articles (their passages among the
