@@ -127,7 +127,7 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     why = refusal_reason(answer)
     if why:
         lines.append(f'<span class="rag-reason">Why: {as_text(why)}</span>')
-    elif getattr(answer, "note", ""):  # an answer quoted from the article, not worded by the model
+    elif getattr(answer, "note", ""):  # beside an answer: a part of the question the articles do not answer
         lines.append(f'<span class="rag-note">{as_text(answer.note)}</span>')
     if answer.refused or is_rewritten(answer, typed):
         lines.append(f'<span class="rag-searched">Searched: “{as_text(answer.searched or typed)}”</span>')

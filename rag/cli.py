@@ -125,7 +125,7 @@ def _ask(args, config: Config) -> int:
 
         why = "; ".join(x for x in (explain(answer.reason), answer.note) if x)
         print(f"\n(searched: {answer.searched}{'; why: ' + why if why else ''})")
-    elif answer.note:  # an answer quoted from the article, not worded by the model
+    elif answer.note:  # beside an answer: a part of the question the articles do not answer
         print(f"\n({answer.note})")
     if answer.scope:
         print(f"\n(searched {answer.scope})")

@@ -33,9 +33,6 @@ from .types import Answer, Chunk, Hit
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
 # pass when the model refused; the model's own yes/no on that sentence then decides.
 RECOVER_SIMILARITY = 0.55
-# beside an answer that is the article's sentence itself, quoted: the model judged that it answers the
-# question, and its own wording of the answer did not check out
-QUOTED_NOTE = "Quoted from the article: the model's own wording of the answer could not be verified."
 RETRY_CANDIDATES = 2  # sentences judged at most (each costs a short model call, only after a refusal)
 CONTEXT = 12  # passages read to check that an answer's articles hold what the question pins down
 INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
@@ -264,15 +261,10 @@ class Pipeline:
         holding what the question pins down) are judged one at a time with their neighbours ("does this
         answer the question exactly as asked?"); on a yes the model answers from that alone (its markers then
         renumbered to that passage's number among `shown`), and the answer
-        is kept only if it checks out; one that does not leaves the next candidate its turn. When no answer
-        checks out, the first sentence judged to answer, and answered from with words beyond the question's,
-        is the answer, quoted verbatim and cited, with a note saying so (one holding a figure when the
-        question asks how many or how much). No sentence judged to answer keeps the refusal."""
+        is kept only if it checks out; one that does not leaves the next candidate its turn. No candidate
+        answered and checked keeps the refusal."""
         ranked = _judging_order(question, shown, scores)
         gen, count, tokens = self.generator, self.generator.count_tokens, 0
-        # the sentences the model said answer the question, and then answered from with more than the
-        # question's own words ('The ambassador Yang spoke to is the ambassador' found nothing there)
-        judged: list[tuple[int, tuple[int, int]]] = []
 
         def usable(sc: float, i: int) -> bool:
             return sc >= RECOVER_SIMILARITY and not refusal.missing_constraints(question, [shown[i]])
@@ -290,21 +282,10 @@ class Pipeline:
                 continue
             messages, one, used = build_messages(question, [hit], count, budget, [near], system=SYSTEM_RETRY)
             tokens += used
-            reply = "".join(gen.stream(messages, self.config.max_tokens))
-            checked = self._verify(reply, question, one, embed, context)
+            checked = self._verify("".join(gen.stream(messages, self.config.max_tokens)), question, one, embed,
+                                   context)
             if not checked.refused:  # cited as the passage it is among all those shown: [1] of one -> [i + 1]
                 return _renumbered(checked, i + 1), tokens
-            if cite.beyond(cite.MARKER.sub("", reply), question) and not refusal.is_refusal(reply):
-                judged.append((i, span))  # it found something there, and worded it wrong (a date not in it, ...)
-        # it answers, said the model, whose own wording then did not check out: quote the sentence, if it
-        # gives what the question asks for (`refusal.lacks_asked_kind`: 'met hours before' gives no number)
-        judged = [(i, (s, e)) for i, (s, e) in judged
-                  if not refusal.lacks_asked_kind(question, shown[i].chunk.text[s:e])]
-        if judged:
-            i, (s, e) = judged[0]
-            checked = cite.check(f"The article says: “{shown[i].chunk.text[s:e].strip()}” [{i + 1}]", shown)
-            if not checked.refused:
-                return replace(checked, note=QUOTED_NOTE), tokens
         return None
 
     def _sentence_scores(self, question: str, hits: list[Hit], embed) -> list[list[tuple[tuple[int, int], float]]]:

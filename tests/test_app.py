@@ -106,11 +106,10 @@ def test_searched_is_shown_only_when_the_engine_rewrote_the_question():
     assert "Searched:" in app.render_sources(rewritten, 2, "And him?")
 
 
-def test_an_answer_quoted_from_the_article_says_so_under_it():
-    from rag.pipeline import QUOTED_NOTE
-    quoted = dataclasses.replace(kirby_answer(), note=QUOTED_NOTE)
-    shown = app.as_text(QUOTED_NOTE)
-    assert f'<span class="rag-note">{shown}</span>' in app.render_reply(quoted, 1, "q")
+def test_a_note_beside_an_answer_is_shown_under_it():
+    note = "The articles don't answer “Which spacecraft did each fly?”."
+    bubble = app.render_reply(dataclasses.replace(kirby_answer(), note=note), 1, "q")
+    assert f'<span class="rag-note">{app.as_text(note)}</span>' in bubble
     assert "rag-note" not in app.render_reply(kirby_answer(), 1, "q")
 
 

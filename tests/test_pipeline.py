@@ -216,16 +216,11 @@ def test_a_refusal_next_to_a_sentence_that_answers_gets_a_second_narrower_pass(m
     assert_exact_quotes(answer)
 
 
-def test_when_the_second_pass_answer_does_not_check_out_the_judged_sentence_is_quoted(make_pipeline):
+def test_when_the_second_pass_answer_does_not_check_out_the_refusal_stays(make_pipeline):
     p = make_pipeline("The articles don't say.", "yes", "Bananas are yellow [1].")
     answer = p.ask("How much did China’s exports to Russia grow in April?")
-    # the next candidate is judged too (the scripted model says no to it); the one judged yes is quoted
-    assert 3 <= len(p.generator.prompts) <= 4
-    assert not answer.refused and "Bananas" not in answer.text and len(answer.citations) == 1
-    quote = answer.citations[0].quote
-    assert "153%" in quote and f"“{quote}” [{answer.citations[0].n}]" in answer.text
-    assert answer.note.startswith("Quoted from the article")
-    assert_exact_quotes(answer)
+    # the next candidate is judged too (the scripted model says no to it)
+    assert answer.refused and answer.citations == [] and 3 <= len(p.generator.prompts) <= 4
 
 
 def test_an_answer_without_the_figure_asked_for_gets_the_second_pass(make_pipeline, monkeypatch):
@@ -235,21 +230,6 @@ def test_an_answer_without_the_figure_asked_for_gets_the_second_pass(make_pipeli
     answer = p.ask("How many points are in Beijing’s peace proposal?")
     assert answer.refused and answer.reason == "not_answered" and "skepticism" not in answer.text
     assert len(p.generator.prompts) == 3  # the answer, then two sentences judged
-
-
-def test_a_second_pass_that_only_restates_the_question_found_nothing_to_quote(make_pipeline):
-    p = make_pipeline("The articles don't say.", "yes", "China’s exports to Russia did grow in April [1].")
-    answer = p.ask("How much did China’s exports to Russia grow in April?")
-    assert 3 <= len(p.generator.prompts) <= 4
-    assert answer.refused and answer.citations == [] and not answer.note
-
-
-def test_a_quoted_sentence_must_hold_a_figure_when_the_question_asks_how_many(make_pipeline, monkeypatch):
-    monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
-    p = make_pipeline("The articles don't say.", "yes", "Bananas are yellow [1].", "yes", "Bananas [1].")
-    answer = p.ask("How many nuclear-powered submarines will Australia get under the AUKUS deal?")
-    assert len(p.generator.prompts) >= 3  # a sentence was judged to answer; it gives no count, so no quote
-    assert answer.refused and answer.reason in ("model_refused", "nothing_verifiable")
 
 
 def test_a_second_pass_answer_that_does_not_check_out_leaves_the_next_sentence_its_turn(make_pipeline, monkeypatch):
