@@ -117,7 +117,7 @@ def _negated(sentence: str) -> set[str]:
     return out
 
 
-def beyond(text: str, question: str) -> set[str]:
+def _beyond(text: str, question: str) -> set[str]:
     """The text's content words the question does not hold: ('Sergei Korolev', 'Where was Korolev born?') -> {'sergei'}"""
     asked = {_stem(w) for w in content(question)}
     return {w for w in content(text) if _stem(w) not in asked}
@@ -128,7 +128,7 @@ def overlap(claim: str, sentence: str, question: str = "") -> float:
     sentence holds any of its spellings: ('The United States worried', 'U.S. officials are worried') -> 1.0.
     A claim that only restates the question says nothing: ('Xi and Putin called each other', ...,
     'What did Xi and Putin call each other?') -> 0.0"""
-    words = beyond(claim, question)
+    words = _beyond(claim, question)
     if not words:
         return 0.0
     found = words & content(sentence)
@@ -170,7 +170,7 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         cos = (meaning or {}).get((start, end), 0.0)
         # claim and sentence must each say more than the question: a heading 'Sergei Korolev' is close in
         # meaning to 'Sergei Korolev was born in Moscow' and says nothing of it
-        if cos >= MIN_MEANING and beyond(claim, question) and beyond(sentence, question):
+        if cos >= MIN_MEANING and _beyond(claim, question) and _beyond(sentence, question):
             score = max(score, cos)
         if (pinned, score) > best:
             best, span = (pinned, 1.0 if pinned else score), (start, end)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .cite import MARKER
 from .followup import entities
 from .refusal import REFUSAL
 from .types import Answer, Citation, Hit
@@ -25,7 +26,6 @@ _JOIN = re.compile(rf"(?:,?\s+and\s+|\s*;\s*|\?\s+)(?=(?:(?:in|on|at|for|from|to
 _OWN_VERB = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|may|might)\b",
                        re.I)
 _REFERS_BACK = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its)\b", re.I)
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 MIN_WORDS = 3  # each part: 'Who is Kirby' is a question, 'How' is not
 
 
@@ -80,7 +80,7 @@ def join(question: str, answers: list[Answer], asked: list[str], timings: dict[s
                 hits.append(h)
                 number[h.chunk.id] = len(hits)
             renumber[n] = number[h.chunk.id]
-        texts.append(_MARKER.sub(lambda m: "[" + ", ".join(str(renumber[int(x)]) for x in re.split(r"\s*,\s*", m[1]))
+        texts.append(MARKER.sub(lambda m: "[" + ", ".join(str(renumber[int(x)]) for x in re.split(r"\s*,\s*", m[1]))
                                  + "]", a.text))
         citations += [replace(c, n=renumber[c.n]) for c in a.citations]
     seen, unique = set(), []

@@ -144,12 +144,12 @@ class Pipeline:
                where: Filter | None = None) -> Iterator[str | Answer]:
         """Yield answer text pieces as they are generated, then the checked Answer (always last)."""
         t0 = time.perf_counter()
-        asked = compound.parts(self.standalone(question, history))
+        searched = self.standalone(question, history)
+        asked = compound.parts(searched)
         if len(asked) > 1 and compound.separate(asked):
             # it asks of two different things: each part searched, answered and checked on its own
             yield from self._in_parts(question, asked, history, k, where, t0)
             return
-        searched = self.standalone(question, history)
         k = k or self.config.k
         # one search serves both: the k best are shown, the wider context checks an answer's articles
         # (the k best of a longer list are the same k: fusion ranks the same candidate lists)
