@@ -30,7 +30,12 @@ _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|without)\b|n[’']t\b", re.I)
 _STUB = re.compile(r"^(?:(?:according to|based on)(?: the)? (?:(?:information |details )?(?:provided |given )?(?:in |by )?"
                    r"(?:the )?(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
-                   r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])?\s*,?\s*|according to\s*,\s*)", re.I)
+                   r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s*,?\s*|according to\s*,\s*)", re.I)
+# markers listed as words: '[1], [2], and [3]' -> '[1][2][3]', so removing them leaves no ',, and,'
+_MARKER_LIST = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s+and\s+)\[\d+\])+")
+# markers named as a place, opening a clause: 'Specifically, in [3][4], Xi vowed' -> 'Specifically, Xi vowed [3][4]'
+_IN_MARKERS = re.compile(r"(^|,\s*)(?:in|from|see|per)\s+(?:the\s+)?(?:passages?\s+|articles?\s+)?"
+                         r"((?:\[\d+(?:\s*,\s*\d+)*\])+)\s*,\s*(\S[^.!?]*)", re.I)
 # the same stub inside a sentence: 'Yes, according to passage, they met' -> 'Yes, they met'
 _INNER_STUB = re.compile(r",\s*according to(?: the)? (?:provided |given )?(?:passages?|articles?|sources?|texts?)\b"
                          r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])*)(?=\s*[,.;!?]|\s*$)", re.I)
@@ -61,7 +66,9 @@ def tidy(text: str) -> str:
     lines = []
     for line in text.split("\n"):
         lead = re.match(r"^\s*(?:[-*•]\s+|\d+[.)]\s+)?", line).group()
-        body = _INNER_STUB.sub(lambda m: m.group(1), _STUB.sub("", line[len(lead):]))
+        body = _MARKER_LIST.sub(lambda m: "".join(re.findall(r"\[\d+\]", m.group())), line[len(lead):])
+        body = _INNER_STUB.sub(lambda m: m.group(1), _STUB.sub("", body))
+        body = _IN_MARKERS.sub(lambda m: f"{m[1]}{m[3]} {m[2]}", body)
         lines.append(lead + (body[:1].upper() + body[1:] if body else body))
     return "\n".join(lines).strip()
 

@@ -390,6 +390,12 @@ def test_agrees(claim, sentence, expected):
     ("Based on the passage [1], ties grew [1].", "Ties grew [1]."),
     ("Based on Kirby's remarks, ties grew [2].", "Based on Kirby's remarks, ties grew [2]."),
     ("Ties grew, according to Tass [2].", "Ties grew, according to Tass [2]."),
+    # markers used as words: removing them must not leave ',, and,' behind
+    ("Based on passages [1], [2], and [3], Xi backed Russia [2].", "Xi backed Russia [2]."),
+    ("Xi left [1] and [2].", "Xi left [1][2]."),
+    ("Specifically, in [3], [4], Xi vowed support.", "Specifically, Xi vowed support [3][4]."),
+    ("In [2], Kirby said ties grew.", "Kirby said ties grew [2]."),
+    ("Xi met Putin in Moscow [1].", "Xi met Putin in Moscow [1]."),
 ])
 def test_tidy(raw, clean):
     assert tidy(raw) == clean
