@@ -72,21 +72,23 @@ def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[
     return "", ""
 
 
-# What 'how many' and 'how much' ask for is a figure ('12 points', 'two years', '153%'); 'how long' is
+# What 'how many', 'how much' and 'how old' ask for is a figure ('12 points', '153%', 'twenty-six'); 'how long' is
 # answered by a figure or by a unit of time ('weeks before', 'hours before'). These are the question words
 # of English, not words of any corpus. An answer holding none of it answers another question.
-_ASKS_FIGURE = re.compile(r"\bhow\s+(?:many|much)\b", re.I)
+_ASKS_FIGURE = re.compile(r"\bhow\s+(?:many|much|old)\b", re.I)
 _ASKS_LENGTH = re.compile(r"\bhow\s+long\b", re.I)
 _TIME_UNIT = re.compile(r"\b(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ies))s?\b", re.I)
 _MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+# a number inside a name, not a figure: 'on Vostok 6', 'of Apollo 11' (a sentence's first word may be 'About 12')
+_NAMED_NUMBER = re.compile(r"(?<=[\w,;:] )[A-Z][\w-]*\s+\d+\b")
 
 
 def lacks_asked_kind(question: str, text: str) -> bool:
-    """The question asks how many, how much or how long, and the text (markers aside) gives no figure, nor
+    """The question asks how many, how much, how old or how long, and the text (markers aside) gives no figure, nor
     for how long a unit of time: ('How many points?', 'It has 12 points [1].') -> False;
     ('How long before the games did they meet?', 'They met in Beijing [1].') -> True;
     ('How long before the games did they meet?', 'They met hours before [1].') -> False"""
-    text = _MARKERS.sub(" ", text)
+    text = _NAMED_NUMBER.sub(" ", _MARKERS.sub(" ", text))
     if numbers(text):
         return False
     if _ASKS_LENGTH.search(question):
