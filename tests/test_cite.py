@@ -396,6 +396,9 @@ def test_agrees(claim, sentence, expected):
     ("Specifically, in [3], [4], Xi vowed support.", "Specifically, Xi vowed support [3][4]."),
     ("In [2], Kirby said ties grew.", "Kirby said ties grew [2]."),
     ("Xi met Putin in Moscow [1].", "Xi met Putin in Moscow [1]."),
+    ("The article [2] states that \"China has accused the U.S.\" [2]", "\"China has accused the U.S.\" [2]"),
+    ("Xi left [1]. The passage says, he flew home [1].", "Xi left [1]. He flew home [1]."),
+    ("The article's author says so [1].", "The article's author says so [1]."),  # not a stub
 ])
 def test_tidy(raw, clean):
     assert tidy(raw) == clean
