@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from eval.harness import Question, Setting, load_questions, run_eval, select, settings
 from eval.judge import Embed, cached
+from eval.replay import Replies, ReplayError
 from eval.report import markdown_table, summaries, write
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +66,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--judge", choices=("lexical", "embed"), default="lexical",
                    help="citation support judge: word overlap (default) or the index's embedding model")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--replay", type=Path, default=None,
+                   help="JSON file of model replies: replay those recorded, record the rest (for changes after "
+                        "the model; latencies are then not real)")
     return p.parse_args(argv)
 
 
@@ -73,12 +77,16 @@ def listed(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for raw in values for v in raw.split(",") if v.strip()))
 
 
-def pipeline_factory(base: Any) -> Callable[[Setting], Any]:
-    """Setting -> a Pipeline on `base` with that model and retrieval; rag is imported only when used."""
+def pipeline_factory(base: Any, replies: Replies | None = None) -> Callable[[Setting], Any]:
+    """Setting -> a Pipeline on `base` with that model and retrieval (its model's replies replayed from
+    `replies` where recorded); rag is imported only when used."""
     def make(setting: Setting):
         from rag import Pipeline
 
-        return Pipeline(replace(base, llm=setting.model, retrieval=setting.retrieval))
+        pipeline = Pipeline(replace(base, llm=setting.model, retrieval=setting.retrieval))
+        if replies is None:
+            return pipeline
+        return Pipeline(pipeline.config, pipeline.embedder, replies.wrap(pipeline.generator))
 
     return make
 
@@ -129,16 +137,29 @@ def main(argv: list[str] | None = None) -> int:
     if not any(q.questions for q in qsets):
         print("rag eval: the question set holds no questions", file=sys.stderr)
         return 2
+    try:
+        replies = Replies(args.replay) if args.replay else None
+    except ReplayError as e:
+        print(f"rag eval: {e}", file=sys.stderr)
+        return 2
     embed = load_embed(base) if args.judge == "embed" else None
     results = []
-    for q in qsets:
-        runs = [Setting(s.model, s.retrieval, q.name, args.engine) for s in settings(models, retrievals)]
-        results += run_eval(q.questions, pipeline_factory(for_corpus(base, q.corpus)), runs, embed=embed,
-                            progress=not args.no_progress)
+    try:
+        for q in qsets:
+            runs = [Setting(s.model, s.retrieval, q.name, args.engine) for s in settings(models, retrievals)]
+            results += run_eval(q.questions, pipeline_factory(for_corpus(base, q.corpus), replies), runs,
+                                embed=embed, progress=not args.no_progress)
+    finally:
+        if replies is not None:
+            replies.save()
+            print(f"replies: {replies.replayed} replayed, {replies.recorded} recorded ({args.replay}); "
+                  "latencies of replayed replies are not real", file=sys.stderr)
     baseline = summaries(args.baseline) if args.baseline else []
     # Only inputs go in the metadata (no clock, no host), so equal runs write equal files.
     meta = {"sets": {q.name: {"questions": len(q.questions), "corpus": str(q.corpus or base.corpus_dir.name)}
                      for q in qsets}, "limit": args.limit, "k": base.k, "judge": args.judge}
+    if replies is not None:
+        meta["replayed"] = replies.replayed  # model replies not generated in this run: its latencies are not real
     out = write(results, args.out, meta, baseline)
     print(markdown_table(results))
     print(f"wrote {out / 'results.json'} and {out / 'results.md'}", file=sys.stderr)

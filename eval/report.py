@@ -143,7 +143,10 @@ def write(results: Sequence[SettingResult], out_dir: str | Path, meta: dict | No
     out.mkdir(parents=True, exist_ok=True)
     doc = json.dumps(to_json(results, meta), indent=2, ensure_ascii=False, allow_nan=False)
     (out / "results.json").write_text(doc + "\n", encoding="utf-8")
-    (out / "results.md").write_text(markdown(results, baseline), encoding="utf-8")
+    md = markdown(results, baseline)
+    if (meta or {}).get("replayed"):
+        md = md.replace("\n", f"\n\nModel replies replayed from a file ({meta['replayed']}): latencies are not real.\n", 1)
+    (out / "results.md").write_text(md, encoding="utf-8")
     return out
 
 

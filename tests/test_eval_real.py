@@ -29,3 +29,16 @@ def test_small_model_eval_writes_a_well_formed_report(tmp_path, monkeypatch, cap
         assert summary["questions"] == 4 and summary["latency"]["total_p50"] > 0
         assert summary["quote_exact"] in (None, 1.0)  # quotes are sliced from the passage: always exact
         assert [r["id"] for r in setting["rows"]] and all(r["question"] for r in setting["rows"])
+
+
+def test_a_replayed_eval_gives_the_recorded_answers_without_asking_the_model(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    replies = tmp_path / "replies.json"
+    args = ["--set", "news-dev", "--model", "smollm2-135m", "--limit", "3", "--replay", str(replies), "--no-progress"]
+    assert main(args + ["--out", str(tmp_path / "first")]) == 0
+    assert "0 replayed" in capsys.readouterr().err and replies.is_file()
+    assert main(args + ["--out", str(tmp_path / "second")]) == 0
+    assert " 0 recorded" in capsys.readouterr().err  # every reply came from the file
+    first, second = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("first", "second"))
+    assert [r["answer"] for r in first["settings"][0]["rows"]] == [r["answer"] for r in second["settings"][0]["rows"]]
+    assert second["replayed"] > 0 and "latencies are not real" in (tmp_path / "second" / "results.md").read_text()
