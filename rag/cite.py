@@ -30,10 +30,13 @@ _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|without)\b|n[’']t\b", re.I)
 _STUB = re.compile(r"^(?:(?:according to|based on)(?: the)? (?:(?:information |details )?(?:provided |given )?(?:in |by )?"
                    r"(?:the )?(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
-                   r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s*,?\s*|according to\s*,\s*)", re.I)
+                   r"(?:\s*,?\s*\[\d+(?:\s*,\s*\d+)*\])*\s*,?\s*|according to\s*,\s*)", re.I)
 # a sentence opening that only names the source: 'The article [2] states that China ...' -> 'China ...'
 _SAYS_STUB = re.compile(r"(^|(?<=[.!?] ))(?:the |this )?(?:passages?|articles?|texts?)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*"
                         r"\s+(?:states?|says?|mentions?|notes?|reports?|indicates?)(?:\s+that\b)?\s*[,:]?\s*(\S)", re.I)
+# ... or that comes after an opening word: 'Specifically, the passage states that Xi ...' -> 'Specifically, Xi ...'
+_INNER_SAYS = re.compile(r",\s+(?:the |this )?(?:passages?|articles?|texts?)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*"
+                         r"\s+(?:states?|says?|mentions?|notes?|reports?|indicates?)\s+that\s+", re.I)
 # markers listed as words: '[1], [2], and [3]' -> '[1][2][3]', so removing them leaves no ',, and,'
 _MARKER_LIST = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s+and\s+)\[\d+\])+")
 # markers named as a place, opening a clause: 'Specifically, in [3][4], Xi vowed' -> 'Specifically, Xi vowed [3][4]'
@@ -73,6 +76,7 @@ def tidy(text: str) -> str:
         body = _INNER_STUB.sub(lambda m: m.group(1), _STUB.sub("", body))
         body = _SAYS_STUB.sub(lambda m: m.group(1) + m.group(2).upper(), body)
         body = _IN_MARKERS.sub(lambda m: f"{m[1]}{m[3]} {m[2]}", body)
+        body = _INNER_SAYS.sub(", ", body)
         lines.append(lead + (body[:1].upper() + body[1:] if body else body))
     return "\n".join(lines).strip()
 

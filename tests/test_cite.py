@@ -399,6 +399,9 @@ def test_agrees(claim, sentence, expected):
     ("The article [2] states that \"China has accused the U.S.\" [2]", "\"China has accused the U.S.\" [2]"),
     ("Xi left [1]. The passage says, he flew home [1].", "Xi left [1]. He flew home [1]."),
     ("The article's author says so [1].", "The article's author says so [1]."),  # not a stub
+    ("Based on the information provided in the passage, [1], [3], and [4], it is clear that Xi backed it. "
+     "Specifically, in [1], [3], and [4], the passage states that Xi vowed support.",
+     "It is clear that Xi backed it. Specifically, Xi vowed support [1][3][4]."),
 ])
 def test_tidy(raw, clean):
     assert tidy(raw) == clean
