@@ -122,7 +122,7 @@ def test_run_writes_wellformed_results_and_is_repeatable(questions_file, tmp_pat
 
 
 def test_cli_cross_product_and_stdout_table(questions_file, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "pipeline_factory", lambda base: _make)
+    monkeypatch.setattr(cli, "pipeline_factory", lambda base, replies=None: _make)
     code = cli.main(["--questions", str(questions_file), "--model", "fake,refuser", "--model", "fake",
                      "--retrieval", "bm25", "--retrieval", "dense", "--limit", "2", "--out", str(tmp_path / "o"),
                      "--no-progress"])
