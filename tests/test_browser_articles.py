@@ -73,7 +73,8 @@ def test_upload_ask_filter_export_remove(page, served, tmp_path):
     corpus = root / "corpus"
     page.get_by_role("tab", name="Articles").click()
     page.wait_for_selector("#rag-articles tbody tr")
-    assert page.locator("#rag-summary").inner_text().startswith("5 articles")
+    # (while the tab's load event runs, Gradio's "queue: 1/1" status stands before the summary: wait it out)
+    page.wait_for_function("() => document.querySelector('#rag-summary').innerText.startsWith('5 articles')")
 
     # upload: the article, a name that climbs out of the corpus folder, a binary file
     page.locator("#rag-upload input[type=file]").set_input_files([
