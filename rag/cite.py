@@ -20,31 +20,31 @@ from .bm25 import tokenize
 from .chunk import split_sentences
 from .prompt import posing
 from .refusal import REFUSAL, is_refusal
-from .terms import content, fold, mentions, names, numbers
+from .terms import MARKER_GROUP as _G, content, fold, mentions, names, numbers
 from .types import Chunk, Citation, Hit, Reason
 
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern: [1], [1, 2], [1,2]
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern, numbers captured (MARKER_GROUP: none)
 # a line that opens with its marker, list style: '[1] Xi said so.' or '- [2] He left.' -> the marker ends it
-_LEADING_MARKER = re.compile(r"(?m)^([ \t]*(?:[-*•]|\d+[.)])?[ \t]*)((?:\[\d+(?:\s*,\s*\d+)*\][ \t]*)+)(\S.*?)[ \t]*$")
-_MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)")
+_LEADING_MARKER = re.compile(r"(?m)^([ \t]*(?:[-*•]|\d+[.)])?[ \t]*)((?:" + _G + r"[ \t]*)+)(\S.*?)[ \t]*$")
+_MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*" + _G + r")+)")
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|without)\b|n[’']t\b", re.I)
 _STUB = re.compile(r"^(?:(?:according to|based on)(?: the)? (?:(?:information |details )?(?:provided |given )?(?:in |by )?"
                    r"(?:the )?(?:provided |given )?(?:passages?|articles?|sources?|texts?))"
-                   r"(?:\s*,?\s*\[\d+(?:\s*,\s*\d+)*\])*\s*,?\s*|according to\s*,\s*)", re.I)
+                   r"(?:\s*,?\s*" + _G + r")*\s*,?\s*|according to\s*,\s*)", re.I)
 # a sentence opening that only names the source: 'The article [2] states that China ...' -> 'China ...'
-_SAYS_STUB = re.compile(r"(^|(?<=[.!?] ))(?:the |this )?(?:passages?|articles?|texts?)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*"
+_SAYS_STUB = re.compile(r"(^|(?<=[.!?] ))(?:the |this )?(?:passages?|articles?|texts?)(?:\s*" + _G + r")*"
                         r"\s+(?:states?|says?|mentions?|notes?|reports?|indicates?)(?:\s+that\b)?\s*[,:]?\s*(\S)", re.I)
 # ... or that comes after an opening word: 'Specifically, the passage states that Xi ...' -> 'Specifically, Xi ...'
-_INNER_SAYS = re.compile(r",\s+(?:the |this )?(?:passages?|articles?|texts?)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*"
+_INNER_SAYS = re.compile(r",\s+(?:the |this )?(?:passages?|articles?|texts?)(?:\s*" + _G + r")*"
                          r"\s+(?:states?|says?|mentions?|notes?|reports?|indicates?)\s+that\s+", re.I)
 # markers listed as words: '[1], [2], and [3]' -> '[1][2][3]', so removing them leaves no ',, and,'
 _MARKER_LIST = re.compile(r"\[\d+\](?:(?:\s*,\s*(?:and\s+)?|\s+and\s+)\[\d+\])+")
 # markers named as a place, opening a clause: 'Specifically, in [3][4], Xi vowed' -> 'Specifically, Xi vowed [3][4]'
 _IN_MARKERS = re.compile(r"(^|,\s*)(?:in|from|see|per)\s+(?:the\s+)?(?:passages?\s+|articles?\s+)?"
-                         r"((?:\[\d+(?:\s*,\s*\d+)*\])+)\s*,\s*(\S[^.!?]*)", re.I)
+                         r"((?:" + _G + r")+)\s*,\s*(\S[^.!?]*)", re.I)
 # the same stub inside a sentence: 'Yes, according to passage, they met' -> 'Yes, they met'
 _INNER_STUB = re.compile(r",\s*according to(?: the)? (?:provided |given )?(?:passages?|articles?|sources?|texts?)\b"
-                         r"((?:\s*\[\d+(?:\s*,\s*\d+)*\])*)(?=\s*[,.;!?]|\s*$)", re.I)
+                         r"((?:\s*" + _G + r")*)(?=\s*[,.;!?]|\s*$)", re.I)
 _SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 MIN_SUPPORT = 0.5  # share of a claim's content words in one passage sentence (aliases included)
 MIN_MEANING = 0.62  # or: cosine of claim and passage sentence (paraphrase); numbers and negation must agree

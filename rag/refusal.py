@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Container, Sequence
 
-from .terms import dates, mentions, names, numbers, variants
+from .terms import MARKER_GROUP, dates, mentions, names, numbers, variants
 from .types import Hit, Reason
 
 REFUSAL = "The articles don't say."
@@ -78,7 +78,7 @@ def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[
 _ASKS_FIGURE = re.compile(r"\bhow\s+(?:many|much|old)\b", re.I)
 _ASKS_LENGTH = re.compile(r"\bhow\s+long\b", re.I)
 _TIME_UNIT = re.compile(r"\b(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ies))s?\b", re.I)
-_MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+_MARKERS = re.compile(MARKER_GROUP)
 
 
 def lacks_asked_kind(question: str, text: str) -> bool:
