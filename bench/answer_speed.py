@@ -7,6 +7,7 @@ For each answerable question of the eval (news, both splits) that reaches the mo
             (reset), whole passages
   new       the build for this CPU, the saved KV state of the prompt's fixed start restored, compacted
             passages (Config defaults)
+  examples  new with the worked examples in the fixed start (RAG_EXAMPLES=1): what they cost a question
   raw       llama-cpp-python's own create_chat_completion on the new prompt, from scratch: what the
             engine's prompt would cost without the engine
   engine    rag's Pipeline.ask end to end (search, prompt, model, checks) on the same question
@@ -35,7 +36,7 @@ def prompts(limit: int | None) -> list[dict]:
     """Per question: the previous setup's messages (whole passages) and the new one's (compacted)."""
     from rag import Config, Pipeline, attribution, refusal
     from rag.pipeline import _memo, _top
-    from rag.prompt import build_messages
+    from rag.prompt import EXAMPLES, build_messages
 
     config = Config()
     p = Pipeline(config)
@@ -52,8 +53,10 @@ def prompts(limit: int | None) -> list[dict]:
         whole, _, _ = build_messages(q["question"], hits, count, budget)
         scores = p._sentence_scores(q["question"], hits, _memo(p.embedder.embed))
         focus = [_top(s, config.compact_sentences) for s in scores] if config.compact_sentences else None
-        compact, _, _ = build_messages(q["question"], hits, count, budget, focus)
-        out.append({"question": q["question"], "previous": whole, "new": compact})
+        compact, _, _ = build_messages(q["question"], hits, count, budget, focus,
+                                       examples=EXAMPLES if config.examples else ())
+        examples, _, _ = build_messages(q["question"], hits, count, budget, focus, examples=EXAMPLES)
+        out.append({"question": q["question"], "previous": whole, "new": compact, "examples": examples})
         if limit and len(out) == limit:
             break
     return out
@@ -70,8 +73,8 @@ def worker(mode: str, path: Path) -> None:
     config = Config()
     items = json.loads(path.read_text(encoding="utf-8"))
     gen = LlamaGenerator(config.llm, config.n_ctx, threads(config), config.temperature, config.seed,
-                         reuse_prefix=(mode == "new"))
-    key = "previous" if mode == "previous" else "new"
+                         reuse_prefix=(mode in ("new", "examples")))
+    key = mode if mode in ("previous", "examples") else "new"
     rows = []
     for i, item in enumerate(items):
         messages = item[key]
@@ -183,15 +186,16 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "prompts.json"
         path.write_text(json.dumps(items), encoding="utf-8")
-        results = {mode: run(mode, path) for mode in ("previous", "new", "raw")}
+        results = {mode: run(mode, path) for mode in ("previous", "new", "examples", "raw")}
     results["engine"] = {"rows": engine(items)}
     results["search"] = search_p50()
     results["load_avg"] = os.getloadavg()[0]
-    prev, new, raw, eng = (results[m]["rows"] for m in ("previous", "new", "raw", "engine"))
+    prev, new, examples, raw, eng = (results[m]["rows"] for m in ("previous", "new", "examples", "raw", "engine"))
     lines = [f"# Answer speed ({len(new)} questions, medians; load average {results['load_avg']:.1f} at end)", "",
              "| setup | prompt tokens | first token s | decode tok/s | total s |", "|---|---:|---:|---:|---:|"]
     for name, rows in (("previous (portable, reset, whole passages)", prev), ("new (this CPU, prefix state, "
-                       "compact passages)", new), ("raw llama-cpp-python on the new prompt", raw)):
+                       "compact passages)", new), ("new with the worked examples (RAG_EXAMPLES=1)", examples),
+                      ("raw llama-cpp-python on the new prompt", raw)):
         if rows:
             lines.append(f"| {name} | {median(rows, 'prompt_tokens'):.0f} | {median(rows, 'ttft_s'):.2f} | "
                          f"{median(rows, 'decode_tok_s'):.1f} | {median(rows, 'total_s'):.2f} |")
@@ -202,6 +206,9 @@ def main(argv: list[str] | None = None) -> None:
         lines += ["", f"new / previous: prompt tokens {median(new, 'prompt_tokens') / median(prev, 'prompt_tokens'):.2f}x, "
                   f"first token {median(new, 'ttft_s') / median(prev, 'ttft_s'):.2f}x, "
                   f"total {median(new, 'total_s') / median(prev, 'total_s'):.2f}x"]
+    if examples and new:
+        lines += [f"with examples / new: first token {median(examples, 'ttft_s') / median(new, 'ttft_s'):.2f}x, "
+                  f"total {median(examples, 'total_s') / median(new, 'total_s'):.2f}x"]
     lines += [f"engine / raw: total {median(eng, 'total_s') / median(raw, 'total_s'):.2f}x; time outside the "
               f"llama.cpp call {median(eng, 'outside_llama_pct'):.2f}% of ask", *search_lines(results["search"])]
     text = "\n".join(lines) + "\n"

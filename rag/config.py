@@ -24,6 +24,8 @@ class Config:
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
     compact_sentences: int = 0  # >0: show the model only each passage's n most relevant sentences
+    examples: bool = False  # worked examples (invented news) before the question, read once with the system prompt:
+    # the 1.5B default then answers near misses (eval/README.md, stop 19), so they are off unless asked for
     llm: str = DEFAULT_LLM  # packaged name, a .gguf path, or "hub_repo_id:file.gguf"
     n_ctx: int = 2048  # model context; the prompt is budgeted to fit with max_tokens
     max_tokens: int = 200  # answer length cap

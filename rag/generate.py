@@ -123,18 +123,19 @@ class LlamaGenerator:
                 raise ModelError(f"the model could not read the prompt: {e}") from e
 
     def _prefix_state(self, messages: list[dict]):
-        """The saved KV state after the prompt's fixed start: template + system prompt + the user turn's
-        opening. Evaluated once per system prompt."""
-        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
-        if system not in self._prefixes:
-            probe = [m for m in messages if m["role"] == "system"] + [{"role": "user", "content": _SENTINEL}]
+        """The saved KV state after the prompt's fixed start: template + system prompt + the worked examples
+        (every turn before the last) + the last user turn's opening. Evaluated once per fixed start."""
+        fixed = messages[:-1] if messages and messages[-1]["role"] == "user" else messages
+        key = "\x00".join(f"{m['role']}:{m['content']}" for m in fixed)
+        if key not in self._prefixes:
+            probe = list(fixed) + [{"role": "user", "content": _SENTINEL}]
             result = self._formatter()(messages=probe)
             head = result.prompt[:result.prompt.index(_SENTINEL)]
             tokens = self.llm.tokenize(head.encode("utf-8"), add_bos=not result.added_special, special=True)
             self.llm.reset()
             self.llm.eval(tokens)
-            self._prefixes[system] = self.llm.save_state()
-        return self._prefixes[system]
+            self._prefixes[key] = self.llm.save_state()
+        return self._prefixes[key]
 
     def _formatter(self):
         """The chat formatter llama-cpp-python would use for this model (its GGUF template, or a named format)."""

@@ -24,7 +24,7 @@ from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, StoreError
 from .followup import standalone
 from .generate import Generator, LlamaGenerator
-from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
+from .prompt import EXAMPLES, SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
 from .terms import content, phrase_initials, share, unnamed
@@ -197,7 +197,8 @@ class Pipeline:
         budget = gen.n_ctx - self.config.max_tokens
         scores = self._sentence_scores(searched, hits, embed)
         focus = [_top(s, self.config.compact_sentences) for s in scores] if self.config.compact_sentences else None
-        messages, shown, prompt_tokens = build_messages(searched, hits, gen.count_tokens, budget, focus)
+        messages, shown, prompt_tokens = build_messages(searched, hits, gen.count_tokens, budget, focus,
+                                                        examples=EXAMPLES if self.config.examples else ())
         pieces: list[str] = []
         t_gen = time.perf_counter()
         for piece in gen.stream(messages, self.config.max_tokens):

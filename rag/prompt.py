@@ -25,9 +25,37 @@ SYSTEM = (
 # A second, narrower pass when the first refused although one sentence strongly matched the question:
 # the model first judges that sentence alone (on the dev split it told the answerable from the near
 # misses where its first answer could not), then answers from it.
+# Worked examples shown before the question when `Config.examples` is on (their KV state is computed once,
+# with the system prompt, so they cost no time per question). Invented news on other topics, in the real
+# prompt's layout: an answer worded differently from the question, a speaker quoted exactly, and two near
+# misses refused (another attribute of the subject; the same fact of another subject).
+EXAMPLES: tuple[dict, ...] = (
+    {"role": "user", "content":
+        '<passage id="1">\nThe city council approved the harbour budget on Thursday after a three-hour debate. '
+        "Mayor Ana Ruiz called the vote “a turning point for the waterfront.”\n</passage>\n\n"
+        '<passage id="2">\nWork on the new ferry terminal is due to begin in the spring, a council spokesman '
+        "said.\n</passage>\n\nQuestion: When will construction of the terminal start?"},
+    {"role": "assistant", "content": "Work on the new ferry terminal is due to begin in the spring [2]."},
+    {"role": "user", "content":
+        '<passage id="1">\nThe city council approved the harbour budget on Thursday after a three-hour debate. '
+        "Mayor Ana Ruiz called the vote “a turning point for the waterfront.”\n</passage>\n\n"
+        "Question: How much money does the harbour budget provide?"},
+    {"role": "assistant", "content": REFUSAL},
+    {"role": "user", "content":
+        '<passage id="1">\nShares of Norvik Energy fell 12% on Monday after the company cut its profit '
+        "forecast. Chief executive Lars Dahl told analysts the company had “moved too fast” in offshore wind."
+        "\n</passage>\n\nQuestion: What did Norvik's chief executive say?"},
+    {"role": "assistant", "content": "Chief executive Lars Dahl told analysts the company had “moved too fast” in "
+                                     "offshore wind [1]."},
+    {"role": "user", "content":
+        '<passage id="1">\nShares of Norvik Energy fell 12% on Monday after the company cut its profit '
+        "forecast.\n</passage>\n\nQuestion: How much did shares of Vestra Power fall on Monday?"},
+    {"role": "assistant", "content": REFUSAL},
+)
 SYSTEM_JUDGE = "Reply yes if the passage answers the question exactly as asked, otherwise reply no."
 SYSTEM_RETRY = "Answer the question in one sentence using only the passage, and put [1] after it."
 TEMPLATE_OVERHEAD = 24  # tokens the chat template adds around the two messages
+TURN_OVERHEAD = 6  # ... and around each example turn
 GAP = " … "  # marks sentences left out of a compacted passage
 Span = tuple[int, int]
 
@@ -87,17 +115,35 @@ def user_message(question: str, passages: list[str]) -> str:
 
 def build_messages(question: str, hits: list[Hit], count_tokens: Callable[[str], int], budget: int,
                    focus: Sequence[Sequence[Span] | None] | None = None, system: str = SYSTEM,
+                   examples: Sequence[dict] = (),
                    ) -> tuple[list[dict], list[Hit], int]:
     """(messages, the hits actually shown, prompt tokens), keeping prompt tokens <= budget.
 
-    Passages that would overflow are dropped, lowest-ranked first. A question that alone does not fit is
-    a QuestionError (one line, no traceback).
+    Passages that would overflow are dropped, lowest-ranked first. The worked examples are left out
+    when keeping them would cost a passage (a small context). A question that alone does not fit is a
+    QuestionError (one line, no traceback).
     """
     fixed = count_tokens(system) + count_tokens(user_message(question, [])) + TEMPLATE_OVERHEAD
     if fixed > budget:
         raise QuestionError(f"the question is too long for the model: it alone needs {fixed} tokens of the "
                             f"{budget} the model can read")
-    passages, shown, used = [], [], fixed
+    passages, shown, used = _fit(hits, count_tokens, budget, fixed, focus)
+    if examples:
+        extra = sum(count_tokens(m["content"]) + TURN_OVERHEAD for m in examples)
+        with_examples = _fit(hits, count_tokens, budget, fixed + extra, focus)
+        if len(with_examples[1]) == len(shown):
+            passages, shown, used = with_examples
+        else:
+            examples = ()
+    messages = [{"role": "system", "content": system}, *examples,
+                {"role": "user", "content": user_message(question, passages)}]
+    return messages, shown, used
+
+
+def _fit(hits: list[Hit], count_tokens: Callable[[str], int], budget: int, used: int,
+         focus: Sequence[Sequence[Span] | None] | None) -> tuple[list[str], list[Hit], int]:
+    """The passages that fit in what is left of the budget after `used` tokens, best first."""
+    passages, shown = [], []
     for i, hit in enumerate(hits):
         text = format_passage(len(shown) + 1, hit, focus[i] if focus else None)
         cost = count_tokens(text) + 2
@@ -106,5 +152,4 @@ def build_messages(question: str, hits: list[Hit], count_tokens: Callable[[str],
         passages.append(text)
         shown.append(hit)
         used += cost
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": user_message(question, passages)}]
-    return messages, shown, used
+    return passages, shown, used

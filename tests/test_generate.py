@@ -7,7 +7,7 @@ import pytest
 
 from rag.embed import SentenceTransformerEmbedder
 from rag.generate import LlamaGenerator
-from rag.prompt import SYSTEM
+from rag.prompt import EXAMPLES, SYSTEM
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +52,18 @@ def test_the_prefix_is_evaluated_once_and_reused(gen):
 def test_reusing_the_prefix_gives_the_answer_of_a_fresh_evaluation(gen):
     fresh = LlamaGenerator("smollm2-135m", n_ctx=1024, reuse_prefix=False)
     assert answer(fresh, EXPORTS) == answer(gen, EXPORTS)
+
+
+def test_the_worked_examples_are_part_of_the_saved_prefix_and_change_nothing_else(gen):
+    with_examples = [EXPORTS[0], *EXAMPLES, EXPORTS[1]]
+    state = gen._prefix_state(with_examples)
+    tokens, _ = gen.render(with_examples)
+    assert gen._prefix_state(EXPORTS).n_tokens < state.n_tokens < len(tokens)  # the examples are read once
+    assert list(state.input_ids[:state.n_tokens]) == tokens[:state.n_tokens]
+    assert gen._prefix_state([with_examples[0], *EXAMPLES, OTHER[1]]) is state
+    assert gen._prefix_state([with_examples[0], *EXAMPLES[:2], OTHER[1]]) is not state  # other examples, other state
+    fresh = LlamaGenerator("smollm2-135m", n_ctx=1024, reuse_prefix=False)
+    assert answer(fresh, with_examples) == answer(gen, with_examples)
 
 
 def test_a_prompt_that_overflows_the_context_is_a_one_line_model_error():

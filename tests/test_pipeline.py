@@ -16,8 +16,9 @@ EXPORTS_REPLY = "China’s exports to Russia hit a record in April, jumping 153%
 
 
 def user_prompt(generator: ScriptedGenerator, i: int = -1) -> str:
-    [system, user] = generator.prompts[i]
+    system, *examples, user = generator.prompts[i]
     assert system["role"] == "system" and user["role"] == "user"
+    assert [m["role"] for m in examples] == ["user", "assistant"] * (len(examples) // 2)
     return user["content"]
 
 
@@ -55,6 +56,14 @@ def test_hits_are_the_passages_shown_to_the_model(make_pipeline, config):
         assert f"<passage id=\"{n}\">\n{defuse(h.chunk.text)}\n</passage>" in user
     assert f"<passage id=\"{len(answer.hits) + 1}\">" not in user
     assert user.endswith(f"Question: {KIRBY_Q}")
+
+
+def test_the_first_pass_shows_the_worked_examples_only_when_asked_for(config):
+    from rag.prompt import EXAMPLES
+    for examples, turns in ((True, list(EXAMPLES)), (False, [])):
+        gen = ScriptedGenerator(KIRBY_REPLY)
+        Pipeline(replace(config, examples=examples), embedder=HashEmbedder(), generator=gen).ask(KIRBY_Q)
+        assert gen.prompts[0][1:-1] == turns
 
 
 def test_stream_yields_text_pieces_then_one_answer_last(make_pipeline):
@@ -402,7 +411,7 @@ def test_the_prompt_fits_the_context_minus_the_answer(config, n_ctx, max_tokens)
     sent = sum(gen.count_tokens(m["content"]) for m in messages) + TEMPLATE_OVERHEAD
     assert sent <= answer.prompt_tokens <= budget
     assert len(answer.hits) < 6  # passages were dropped to fit
-    assert messages[1]["content"].count("<passage id=") == len(answer.hits)
+    assert messages[-1]["content"].count("<passage id=") == len(answer.hits)
     assert_exact_quotes(answer)
 
 

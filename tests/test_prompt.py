@@ -125,3 +125,28 @@ def test_a_question_too_long_for_the_budget_is_an_error():
         build_messages("Why " * 200 + "?", HITS, count, 120)
     with pytest.raises(QuestionError, match="too long for the model"):
         build_messages(QUESTION, HITS, count, 10)
+
+
+def test_the_worked_examples_come_between_the_system_prompt_and_the_question():
+    from rag.prompt import EXAMPLES
+    messages, shown, used = build_messages(QUESTION, HITS, count, 4000, examples=EXAMPLES)
+    assert messages[1:-1] == list(EXAMPLES) and messages[0]["content"] == SYSTEM
+    assert [m["role"] for m in EXAMPLES] == ["user", "assistant"] * (len(EXAMPLES) // 2)
+    assert shown == HITS and messages[-1]["content"].endswith(f"\n\nQuestion: {QUESTION}")
+    assert prompt_tokens(messages) <= used <= 4000
+    assert any(m["content"] == REFUSAL for m in EXAMPLES)  # a near miss refused, not only answers shown
+    for m in EXAMPLES:  # the examples are in the real prompt's layout and answer with markers
+        if m["role"] == "user":
+            assert m["content"].startswith('<passage id="1">\n') and "\n\nQuestion: " in m["content"]
+        elif m["content"] != REFUSAL:
+            assert re.search(r"\[\d\]\.$", m["content"])
+
+
+def test_the_worked_examples_are_left_out_rather_than_cost_a_passage():
+    from rag.prompt import EXAMPLES
+    roomy = build_messages(QUESTION, HITS, count, 4000, examples=EXAMPLES)
+    without = build_messages(QUESTION, HITS, count, 4000)
+    assert roomy[2] > without[2]  # the examples' tokens are counted
+    budget = without[2]  # room for every passage, not for the examples too
+    messages, shown, used = build_messages(QUESTION, HITS, count, budget, examples=EXAMPLES)
+    assert shown == HITS and len(messages) == 2 and used <= budget
