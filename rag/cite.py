@@ -20,10 +20,10 @@ from .bm25 import tokenize
 from .chunk import split_sentences
 from .prompt import posing
 from .refusal import REFUSAL, is_refusal
-from .terms import MARKER_GROUP as _G, content, fold, mentions, names, numbers
+from .terms import MARKER, content, fold, mentions, names, numbers  # MARKER: the one marker pattern, used app-wide
+from .terms import MARKER_GROUP as _G
 from .types import Chunk, Citation, Hit, Reason
 
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # the one marker pattern, numbers captured (MARKER_GROUP: none)
 # a line that opens with its marker, list style: '[1] Xi said so.' or '- [2] He left.' -> the marker ends it
 _LEADING_MARKER = re.compile(r"(?m)^([ \t]*(?:[-*•]|\d+[.)])?[ \t]*)((?:" + _G + r"[ \t]*)+)(\S.*?)[ \t]*$")
 _MARKER_AFTER_END = re.compile(r"([.!?])((?:\s*" + _G + r")+)")

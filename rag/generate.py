@@ -49,7 +49,7 @@ class LlamaGenerator:
         self._users_lock = threading.Lock()
         self._llm = None
         self._format = None
-        self._prefixes: dict[str, object] = {}  # system prompt -> saved KV state of the prompt's fixed start
+        self._prefixes: dict[tuple, object] = {}  # turns before the question -> saved KV state of the fixed start
         self._load_lock = threading.Lock()
 
     @property
@@ -126,7 +126,7 @@ class LlamaGenerator:
         """The saved KV state after the prompt's fixed start: template + system prompt + the worked examples
         (every turn before the last) + the last user turn's opening. Evaluated once per fixed start."""
         fixed = messages[:-1] if messages and messages[-1]["role"] == "user" else messages
-        key = "\x00".join(f"{m['role']}:{m['content']}" for m in fixed)
+        key = tuple((m["role"], m["content"]) for m in fixed)
         if key not in self._prefixes:
             probe = list(fixed) + [{"role": "user", "content": _SENTINEL}]
             result = self._formatter()(messages=probe)

@@ -35,7 +35,9 @@ _WORD_NUMBERS = {w: i for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())}
 _NAME = re.compile(r"\b(?:[A-Z][\w’'\-.]*|[A-Z]{2,})(?:\s+(?:of\s+(?:the\s+)?|for\s+)?(?:[A-Z][\w’'\-.]*))*")
 _ACRONYM = re.compile(r"^(?:(?:[A-Z]\.?){2,6}|(?:[A-Z]\.?){1,5}\d{1,3})$")  # SCO, U.S., G7, G20
-MARKER_GROUP = r"\[\d+(?:\s*,\s*\d+)*\]"  # a citation marker, no capture group: [1], [1, 2], [1,2]
+_MARKER_NUMBERS = r"\d+(?:\s*,\s*\d+)*"
+MARKER = re.compile(r"\[(" + _MARKER_NUMBERS + r")\]")  # the one marker pattern, numbers captured: [1], [1, 2], [1,2]
+MARKER_GROUP = r"\[" + _MARKER_NUMBERS + r"\]"  # the same, no capture group, to build other patterns from
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A phrase whose initials may spell an acronym: a capitalised run that may also join words with 'and' and
 # end in a number ('Center for Strategic and International Studies' ~ CSIS, 'Group of 20' ~ G20).
