@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 
 import rag
 from rag.cite import MARKER  # the one marker pattern: '[1]' and '[1, 2]' alike
+from rag.terms import marker_numbers
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def render_text(text: str, turn: int, cited: set[int] | None = None) -> str:
     out, pos = [], 0
     for m in MARKER.finditer(text):
         out.append(as_text(text[pos : m.start()]))
-        for n in map(int, re.findall(r"\d+", m.group(1))):  # '[1, 2]' -> links [1][2]
+        for n in marker_numbers(m.group(1)):  # '[1, 2]' -> links [1][2]
             if cited is None or n in cited:
                 out.append(f'<a class="rag-cite" href="#{source_id(turn, n)}">[{n}]</a>')
             else:

@@ -20,7 +20,8 @@ from .bm25 import tokenize
 from .chunk import split_sentences
 from .prompt import posing
 from .refusal import REFUSAL, is_refusal
-from .terms import MARKER, content, fold, mentions, names, numbers  # MARKER: the one marker pattern, used app-wide
+# MARKER: the one marker pattern, used app-wide
+from .terms import MARKER, content, fold, marker_numbers, mentions, names, numbers
 from .terms import MARKER_GROUP as _G
 from .types import Chunk, Citation, Hit, Reason
 
@@ -213,7 +214,7 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
         if asked and inverted(claim, asked.who):  # asked what X said, it gives what X was told
             dropped.append(_with_markers(claim, []))
             continue
-        cited = [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
+        cited = [n for group in MARKER.findall(sentence) for n in marker_numbers(group)]
         scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question, said[n - 1])
                   for n in range(1, len(hits) + 1)}
         best = max(scored, key=lambda n: (scored[n][0], -n)) if scored else 0

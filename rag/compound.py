@@ -17,6 +17,7 @@ from dataclasses import replace
 from .cite import MARKER
 from .followup import entities
 from .refusal import REFUSAL
+from .terms import marker_numbers
 from .types import Answer, Citation, Hit
 
 MAX_PARTS = 3  # a longer list of questions is read whole
@@ -80,7 +81,7 @@ def join(question: str, answers: list[Answer], asked: list[str], timings: dict[s
                 hits.append(h)
                 number[h.chunk.id] = len(hits)
             renumber[n] = number[h.chunk.id]
-        texts.append(MARKER.sub(lambda m: "[" + ", ".join(str(renumber[int(x)]) for x in re.split(r"\s*,\s*", m[1]))
+        texts.append(MARKER.sub(lambda m: "[" + ", ".join(str(renumber[x]) for x in marker_numbers(m[1]))
                                  + "]", a.text))
         citations += [replace(c, n=renumber[c.n]) for c in a.citations]
     seen, unique = set(), []

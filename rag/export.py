@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from .cite import MARKER  # the one marker pattern: '[1]' and '[1, 2]' alike
+from .terms import marker_numbers
 from .types import Answer
 
 _SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>])")
@@ -26,7 +27,7 @@ def to_markdown(answer: Answer, files: dict[str, str] | None = None) -> str:
     files = files or {}
     lines = [f"## {md_text(answer.question)}", ""]
     cited = sorted({c.n for c in answer.citations})
-    text = MARKER.sub(lambda m: "".join(f"[^{n}]" for n in map(int, re.findall(r"\d+", m.group(1))) if n in cited),
+    text = MARKER.sub(lambda m: "".join(f"[^{n}]" for n in marker_numbers(m.group(1)) if n in cited),
                       answer.text)
     lines += [text.strip(), ""]
     notes = []

@@ -92,6 +92,11 @@ def _names_in(m: re.Match) -> list[str]:
     return out
 
 
+def marker_numbers(group: str) -> list[int]:
+    """The passage numbers a marker's captured group holds: '1, 2' -> [1, 2]; '3' -> [3]"""
+    return [int(n) for n in re.findall(r"\d+", group)]
+
+
 def numbers(text: str, words: bool = True) -> set[str]:
     """Numbers as digits, word numbers included: 'four and a half hours, 153%' -> {'4', '153'}"""
     found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}

@@ -1,7 +1,7 @@
 """rag/terms.py: names, numbers and dates of a question, and mentions under any spelling."""
 import pytest
 
-from rag.terms import dates, initials, mentions, names, numbers, phrase_initials, variants
+from rag.terms import MARKER, dates, initials, marker_numbers, mentions, names, numbers, phrase_initials, variants
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -88,3 +88,8 @@ def test_unnamed_leaves_out_the_words_of_names():
     from rag.terms import unnamed
     assert unnamed("What did Xi and Putin call each other?") == {"call", "each"}
     assert unnamed("Xi Jinping") == set()
+
+
+def test_marker_numbers_reads_every_marker_spelling():
+    groups = [m[1] for m in MARKER.finditer("A [1]. B [2, 3]. C [4,5]. D [12].")]
+    assert [marker_numbers(g) for g in groups] == [[1], [2, 3], [4, 5], [12]]
