@@ -53,7 +53,9 @@ def split_sentences(text: str) -> list[str]:
 
     'Xi met Putin [1]. The U.N. was named. [2]\\nTalks end' -> ['Xi met Putin [1].',
     'The U.N. was named. [2]', 'Talks end']. Lines are boundaries too; a lone '[3]' joins the
-    sentence before it; abbreviations, initials and a following lowercase word don't end a sentence.
+    sentence before it; abbreviations, initials and a following lowercase word don't end a sentence;
+    nor does a full stop inside a quotation that closes later on the line: '“A. B,” he said [1].' is
+    one attributed claim, cited once after the quote.
     """
     pieces: list[str] = []
     for line in text.splitlines():
@@ -64,6 +66,8 @@ def split_sentences(text: str) -> list[str]:
             if after.islower() or (m.group().startswith(".") and (
                     before in _ABBREV or re.fullmatch(r"(?:[^\W\d_]\.)*[^\W\d_]", before))):
                 continue  # 'U.S. officials', 'Mr. Kirby', '"Yes." he said' don't end a sentence
+            if _in_quotation(line, start, m.end()):
+                continue
             pieces.append(line[start:m.end()].strip())
             start = m.end()
         pieces.append(line[start:].strip())
@@ -74,6 +78,13 @@ def split_sentences(text: str) -> list[str]:
         else:
             sentences.append(p)
     return sentences
+
+
+def _in_quotation(line: str, start: int, end: int) -> bool:
+    """Does line[start:end] end inside a curly quotation that closes later on the line?
+    ('“A. B,” he said.', 0, 3) -> True; ('“A.” B.', 0, 4) -> False; an unclosed '“A. B' -> False"""
+    opened = line.count("\u201c", start, end) - line.count("\u201d", start, end)
+    return opened > 0 and "\u201d" in line[end:]
 
 
 def content_words(text: str) -> set[str]:

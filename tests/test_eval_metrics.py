@@ -91,6 +91,15 @@ def test_sentences_keep_their_markers():
     assert judge.markers("a [2] b [1, 2][3]") == [2, 1, 3]
 
 
+def test_a_quotation_of_several_sentences_is_one_claim_cited_after_it():
+    quote = "- Kirby: \u201cTies are burgeoning. They have grown closer,\u201d Kirby said [1]."
+    text = quote + " Talks end.\n\u201cAn open quote. Never closed"
+    assert judge.split_sentences(text) == [quote, "Talks end.", "\u201cAn open quote.", "Never closed"]
+    passage = "\u201cTies are burgeoning. They have grown closer,\u201d Kirby told reporters on Monday."
+    j = judge.judge(text.split("\n")[0], [passage], [], "What did Kirby say?")
+    assert [x.supported for x in j] == [True, False]  # the quote is backed as a whole; 'Talks end.' cites nothing
+
+
 PASSAGES = ["Kirby said the talks in Doha were constructive and will resume next week.",
             "The ministry reported 1,200 displaced people.",
             "Rain is expected on Tuesday."]
