@@ -157,7 +157,8 @@ def clean(text: str, doc_id: str, path: str = "", meta: dict[str, str] | None = 
             continue
         seen.add(line)
         kept.append(line)
-    title = meta.get("title") or next((line for line in kept if _looks_like_title(line)), doc_id)
+    title = (meta.get("title") or next((line for line in kept if _looks_like_title(line)), "")
+             or (kept[0] if len(kept) > 1 and _is_heading(kept[0]) else doc_id))
     body = [line for line in kept if line != title]
     return Document(
         doc_id=doc_id, title=title, text="\n\n".join(body), path=path,
@@ -180,6 +181,12 @@ def _is_label(line: str) -> bool:
 
 def _looks_like_title(line: str) -> bool:
     return len(line.split()) >= 4 and not line.endswith((".", ":")) and len(line) <= 200
+
+
+def _is_heading(line: str) -> bool:
+    """A short first line over the body, no sentence punctuation at its end: an encyclopedia entry's name
+    ('Apollo 11', 'NASA', 'Soyuz (spacecraft)'), the title when no longer headline-like line comes first."""
+    return len(line.split()) <= 8 and len(line) <= 80 and line[:1].isupper() and not re.search(r"[.!?:;,]$", line)
 
 
 class _HTMLText(HTMLParser):

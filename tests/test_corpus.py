@@ -108,6 +108,19 @@ HTML = """<!doctype html>
 """
 
 
+@pytest.mark.parametrize("heading", ["Apollo 11", "NASA", "Soyuz (spacecraft)", "Robert H. Goddard"])
+def test_a_short_first_line_over_the_body_is_the_title(heading):
+    doc = clean(f"{heading}\n\n{heading} flew in 1969. It was crewed.\n\nMore text.", "apollo-11")
+    assert (doc.title, doc.text) == (heading, f"{heading} flew in 1969. It was crewed.\n\nMore text.")
+
+
+def test_a_longer_headline_still_wins_and_a_lone_sentence_is_no_title():
+    assert clean("Politics\n\nChina's Xi reaffirms support for Russia\n\nBody.", "x").title == \
+        "China's Xi reaffirms support for Russia"
+    assert clean("Xi left.\n\nHe flew home.", "x").title == "x"
+    assert clean("Apollo 11", "apollo-11").title == "apollo-11"  # a heading with no body is the body
+
+
 def test_html_article(tmp_path):
     (tmp_path / "page.html").write_text(HTML, encoding="utf-8")
     [doc] = load_corpus(tmp_path)
