@@ -47,6 +47,11 @@ _IN_MARKERS = re.compile(r"(^|,\s*)(?:in|from|see|per)\s+(?:the\s+)?(?:passages?
 _INNER_STUB = re.compile(r",\s*according to(?: the)? (?:provided |given )?(?:passages?|articles?|sources?|texts?)\b"
                          r"((?:\s*" + _G + r")*)(?=\s*[,.;!?]|\s*$)", re.I)
 _SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+# A template slot left unfilled: '[insert date]', '[date]', '[Name]', '<name>', 'XX', 'TBD', or an ellipsis standing for
+# words. General shapes of a model filling a form, not words of any corpus; one that the passages themselves hold
+# (an ellipsis inside a quote, a Roman numeral) is the articles' own text and stays.
+_PLACEHOLDER = re.compile(r"\[\s*(?:insert\b[^\]]*|[A-Za-z][A-Za-z ./-]{0,24})\]|<\s*[A-Za-z][A-Za-z ]{0,24}>|\bX{2,}\b|"
+                          r"\bTBD\b|\bTBA\b|…|\.\.\.")
 MIN_SUPPORT = 0.5  # share of a claim's content words in one passage sentence (aliases included)
 MIN_MEANING = 0.62  # or: cosine of claim and passage sentence (paraphrase); numbers and negation must agree
 MOVE_SUPPORT = 0.6  # a stronger match needed to add or move a marker the model did not write
@@ -193,10 +198,20 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
     return best[1], span
 
 
+def placeholder(claim: str, hits: list[Hit]) -> str:
+    """A template slot the claim holds and no passage does, or '':
+    ('The summit opened on [insert date] [2].', hits) -> '[insert date]'; ('Xi met Putin [1].', hits) -> ''"""
+    for m in _PLACEHOLDER.finditer(MARKER.sub("", claim)):
+        forms = {"…", "..."} if m.group() in ("…", "...") else {m.group()}
+        if not any(f in h.chunk.text for f in forms for h in hits):
+            return m.group()
+    return ""
+
+
 def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str = "") -> Checked:
     """Parse [n] markers, keep those whose passage supports their sentence, attach exact quotes, and
     remove every sentence left without a supported marker; nothing supported left -> a refusal."""
-    text = tidy(text)
+    text = tidy(text.replace("...", "…"))  # three dots are one mark: no sentence ends inside them
     if is_refusal(text) and not MARKER.search(text):
         return Checked(REFUSAL, [], True, "model_refused")
     text = _LEADING_MARKER.sub(lambda m: f"{m[1]}{m[3]} {m[2].strip()}", text)
@@ -212,6 +227,9 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
         if is_refusal(claim):  # a hedge beside the answer ('The articles don't say why.') is no claim
             continue
         if asked and inverted(claim, asked.who):  # asked what X said, it gives what X was told
+            dropped.append(_with_markers(claim, []))
+            continue
+        if placeholder(claim, hits):  # '... on [insert date] [2].': a form left unfilled supports nothing
             dropped.append(_with_markers(claim, []))
             continue
         cited = [n for group in MARKER.findall(sentence) for n in marker_numbers(group)]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rag.chunk import speakers, split_sentences
-from rag.cite import agrees, check, conflicting, overlap, support, tidy, unnamed_in
+from rag.cite import agrees, check, conflicting, overlap, placeholder, support, tidy, unnamed_in
 from rag.refusal import REFUSAL, is_refusal
 from rag.types import Chunk, Hit
 
@@ -474,3 +474,31 @@ def test_asked_what_a_person_said_an_answer_giving_what_they_were_told_is_remove
     assert checked.refused and checked.dropped == [told.replace(" [1]", "")]
     said = "Mishustin told Li Qiang that relations were at an unprecedented high level [1]."
     assert check(said, hits, None, "What did Mishustin tell him?").text == said
+
+
+# ---- a template placeholder is never a supported claim ----
+
+SUMMIT = hit(1, "The leaders met in Samarkand on Thursday. Officials said the summit would open on 15 September.")
+ELLIPSIS = hit(1, "The envoy said the talks would go on … for as long as needed. It was held at Super Bowl XX.")
+
+
+@pytest.mark.parametrize("slot", ["[insert date]", "[date]", "[Name]", "<name>", "XX", "TBD", "…", "..."])
+def test_a_sentence_with_a_placeholder_is_dropped_even_where_its_words_match(slot):
+    text = f"Officials said the summit would open on {slot} [1]. The leaders met in Samarkand on Thursday [1]."
+    checked = check(text, [SUMMIT])
+    assert slot not in checked.text and not checked.refused
+    assert checked.text == "The leaders met in Samarkand on Thursday [1]."
+    assert any(slot.replace("...", "…") in d for d in checked.dropped)  # three dots read as one ellipsis
+
+
+def test_an_answer_that_is_only_a_placeholder_is_refused():
+    checked = check("The summit would open on [insert date] [1].", [SUMMIT])
+    assert checked.refused and checked.reason == "nothing_verifiable"
+
+
+def test_the_articles_own_ellipsis_or_numeral_is_no_placeholder():
+    checked = check("The envoy said the talks would go on … for as long as needed [1].", [ELLIPSIS])
+    assert not checked.refused and "…" in checked.text
+    assert placeholder("It was held at Super Bowl XX [1].", [ELLIPSIS]) == ""
+    assert placeholder("It was held at Super Bowl XX [1].", [SUMMIT]) == "XX"
+    assert placeholder("Kirby spoke on Monday [1, 2].", [SUMMIT]) == ""  # markers are no slots
