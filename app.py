@@ -93,6 +93,11 @@ def render_partial(text: str, turn: int) -> str:
     return render_text(text, turn) + " …"
 
 
+def render_reading(passages: int) -> str:
+    """The bubble from retrieval to the first token: 4 -> '*Reading 4 passages …*'."""
+    return f"*Reading {passages} passage{'s' if passages != 1 else ''} …*"
+
+
 def render_waiting(ahead: int) -> str:
     """The bubble while a question waits for the model: 2 -> '*Waiting for the model: 2 questions ahead …*'."""
     return f"*Waiting for the model: {ahead} question{'s' if ahead != 1 else ''} ahead …*"
@@ -222,6 +227,29 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
     )
 
 
+def render_evidence(evidence: rag.Evidence, turn: int, typed: str) -> str:
+    """The Sources panel's part for an answer still being read: every passage the model reads, [n] as it will be
+    cited, with the sentence that best matches the question in <mark> (replaced by the cited sources when the
+    answer is checked)."""
+    head = f'<div class="rag-q">{turn}. {esc(typed if len(typed) <= 200 else typed[:200] + "…")}</div>'
+    items = []
+    for n, (hit, (start, end)) in enumerate(zip(evidence.hits, evidence.best), 1):
+        chunk = hit.chunk
+        meta = " · ".join(esc(x) for x in (chunk.publisher, chunk.date) if x)
+        items.append(
+            f'<li class="rag-source rag-reading-source">'
+            f'<div class="rag-source-head"><span class="rag-n">[{n}]</span> '
+            f'<span class="rag-title">{esc(chunk.title)}</span></div>'
+            f'<div class="rag-meta">{meta}{" · " if meta else ""}'
+            f'<span class="rag-score">similarity {hit.similarity:.2f} · rank score {hit.score:.3f}</span></div>'
+            f'<blockquote class="rag-passage">{highlight(chunk.text, [(start, end)] if end > start else [])}'
+            f'</blockquote></li>'
+        )
+    return (f'<section class="rag-answer rag-reading" id="ans-{turn}">{head}'
+            f'<div class="rag-reading-note">{render_reading(len(items))}</div>'
+            f'<ol class="rag-sources">{"".join(items)}</ol></section>')
+
+
 def _score(answer: rag.Answer, n: int) -> str:
     """'similarity 0.62 · rank score 0.033': cosine of question and passage, and the fused rank score."""
     hit = answer.hits[n - 1] if 0 < n <= len(answer.hits) else None
@@ -300,6 +328,7 @@ class Reply:
 
     bubble: str
     answer: rag.Answer | None = None
+    evidence: rag.Evidence | None = None  # the passages being read, on the Reply that first shows them
 
 
 WAIT_POLL = 0.25  # seconds without a piece before the bubble says the question waits for the model
@@ -320,6 +349,9 @@ def reply(engine: Any, question: str, history: list[dict], k: int, turn: int,
                 ahead = (waiting() - 1) if waiting and not text else 0
                 if ahead > 0:
                     yield Reply(render_waiting(ahead))
+            elif isinstance(piece, rag.Evidence):
+                if not text:
+                    yield Reply(render_reading(len(piece.hits)), evidence=piece)
             elif isinstance(piece, str):
                 text += piece
                 yield Reply(render_partial(text, turn))
@@ -522,6 +554,10 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
                  "since": (since or "").strip(), "until": (until or "").strip()}
         for r in reply(pipeline(model), question, turns, clamp(k), turn, where):
             chat[-1] = {"role": "assistant", "content": r.bubble}
+            if r.evidence is not None:  # the sources on screen as soon as retrieval is done
+                reading = render_evidence(r.evidence, turn, question)
+                yield chat, chat, turns, sections, render_panel(sections + [reading]), gr.skip()
+                continue
             if r.answer is None:
                 yield chat, chat, turns, sections, gr.skip(), gr.skip()
                 continue

@@ -13,10 +13,10 @@ from .errors import CorpusError, ModelError, QuestionError, RagError, StoreError
 from .models import available_models
 from .pipeline import Pipeline
 from .retrieve import Filter
-from .types import Answer, Chunk, Citation, Document, Hit
+from .types import Answer, Chunk, Citation, Document, Evidence, Hit
 
 __all__ = [
-    "Answer", "Chunk", "Citation", "Config", "CorpusError", "Document", "Filter", "Hit", "ModelError", "Pipeline",
+    "Answer", "Chunk", "Citation", "Config", "CorpusError", "Document", "Evidence", "Filter", "Hit", "ModelError", "Pipeline",
     "QuestionError", "RagError", "StoreError", "ask", "available_models", "default_pipeline", "search", "stream",
 ]
 
@@ -41,5 +41,5 @@ def ask(question: str, history: list[dict] | None = None, k: int | None = None, 
 
 
 def stream(question: str, history: list[dict] | None = None, k: int | None = None,
-           where: Filter | None = None) -> Iterator[str | Answer]:
+           where: Filter | None = None) -> Iterator[Evidence | str | Answer]:
     return default_pipeline().stream(question, history, k, where)

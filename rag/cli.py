@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--index", type=Path, help="index folder (default: index/ in the project)")
     common.add_argument("--corpus", type=Path, help="folder of .txt/.md/.html articles (default: corpus/)")
     common.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"])
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="print only the result and errors (no progress, sources being read or timings)")
 
     i = sub.add_parser("index", parents=[common], help="build or update the index")
     i.add_argument("corpus_dir", nargs="?", type=Path, help="folder of articles (default: corpus/)")
@@ -89,7 +91,9 @@ def _config(args) -> Config:
 def _index(args, config: Config) -> int:
     from .pipeline import Pipeline
 
-    report = Pipeline(config).reindex(progress=sys.stderr.isatty())
+    report = Pipeline(config).reindex(progress=sys.stderr.isatty() and not args.quiet)
+    if args.quiet:
+        return 0
     if not report.rebuilt:
         print(f"index at {config.index_dir} is up to date: {report.chunks} chunks from {report.unchanged} articles")
         return 0
@@ -105,19 +109,23 @@ def _index(args, config: Config) -> int:
 
 def _ask(args, config: Config) -> int:
     from .pipeline import Pipeline
+    from .types import Answer, Evidence
 
     pipeline = Pipeline(config)
     answer = None
     for piece in pipeline.stream(args.question, where=_where(args)):
-        if isinstance(piece, str):
-            if not args.json and sys.stdout.isatty():
+        if isinstance(piece, Evidence):
+            if not args.json and not args.quiet:  # the sources first, on stderr, while the model reads them
+                print(_evidence(piece), file=sys.stderr, flush=True)
+        elif isinstance(piece, str):
+            if not args.json and not args.quiet and sys.stdout.isatty():
                 print(piece, end="", flush=True)
-        else:
+        elif isinstance(piece, Answer):
             answer = piece
     if args.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
         return 0
-    if sys.stdout.isatty():
+    if sys.stdout.isatty() and not args.quiet:
         print("\n")  # the streamed draft above; the checked answer follows
     print(answer.text)
     if answer.refused:
@@ -133,9 +141,21 @@ def _ask(args, config: Config) -> int:
         source = ", ".join(x for x in (c.chunk.title, c.chunk.publisher, c.chunk.date) if x)
         print(f"\n[{c.n}] {source}\n    “{c.quote}”")
     t = answer.timings
-    print(f"\n({t.get('retrieve', 0):.2f}s retrieval, {t.get('first_token', 0):.2f}s to first token, "
-          f"{t.get('total', 0):.2f}s total, {answer.prompt_tokens} prompt tokens, {answer.model})", file=sys.stderr)
+    if not args.quiet:
+        print(f"\n({t.get('retrieve', 0):.2f}s retrieval, {t.get('first_token', 0):.2f}s to first token, "
+              f"{t.get('total', 0):.2f}s total, {answer.prompt_tokens} prompt tokens, {answer.model})", file=sys.stderr)
     return 0
+
+
+def _evidence(evidence) -> str:
+    """'reading 2 passages:' then per passage '[n] title, publisher, date' and its best sentence, quoted."""
+    lines = [f"reading {len(evidence.hits)} passage{'s' if len(evidence.hits) != 1 else ''}:"]
+    for n, (hit, (start, end)) in enumerate(zip(evidence.hits, evidence.best), 1):
+        c = hit.chunk
+        lines.append(f"[{n}] " + ", ".join(x for x in (c.title, c.publisher, c.date) if x))
+        if end > start:
+            lines.append(f"    “{' '.join(c.text[start:end].split())}”")
+    return "\n".join(lines) + "\n"
 
 
 def _search(args, config: Config) -> int:

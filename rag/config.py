@@ -33,6 +33,8 @@ class Config:
     seed: int = 0
     n_threads: int = 0  # 0 = all cores (llama.cpp's own default is half)
     reuse_prefix: bool = True  # restore the KV state of the prompt's fixed start instead of re-reading it
+    lookup: int = 0  # >0: prompt-lookup decoding (llama-cpp-python's LlamaPromptLookupDecoding), drafting this many
+    # tokens copied from the passages; off: see bench/README.md for what it measured
     max_question_chars: int = 2000  # longer questions are rejected with a clear error
     store: str = "faiss"  # faiss (embedded, the default) | milvus (pymilvus: a milvus-lite file or a server)
     milvus_uri: str = ""  # "" = <index_dir>/milvus.db (embedded); or http://host:19530 for a server/cluster

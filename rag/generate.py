@@ -37,13 +37,14 @@ class LlamaGenerator:
     holds a lock for the whole generation: concurrent callers wait their turn instead of corrupting state."""
 
     def __init__(self, model: str, n_ctx: int = 2048, n_threads: int | None = None, temperature: float = 0.0,
-                 seed: int = 0, reuse_prefix: bool = True):
+                 seed: int = 0, reuse_prefix: bool = True, lookup: int = 0):
         self.name = model
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.temperature = temperature
         self.seed = seed
         self.reuse_prefix = reuse_prefix  # False: evaluate every prompt from scratch (the bench's baseline)
+        self.lookup = lookup  # >0: prompt-lookup decoding, drafting this many tokens copied from the prompt
         self.lock = threading.Lock()
         self._users = 0  # streams generating or waiting for the lock
         self._users_lock = threading.Lock()
@@ -68,6 +69,10 @@ class LlamaGenerator:
         where = resolve(self.name)
         kwargs = dict(n_ctx=self.n_ctx, n_threads=self.n_threads, n_threads_batch=self.n_threads, seed=self.seed,
                       verbose=False)
+        if self.lookup:
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.lookup)
         try:
             with _LOAD_LOCK:
                 if isinstance(where, Path):

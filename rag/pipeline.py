@@ -24,11 +24,11 @@ from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import QuestionError, StoreError
 from .followup import standalone
 from .generate import Generator, LlamaGenerator
-from .prompt import EXAMPLES, SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
+from .prompt import EXAMPLES, SYSTEM_JUDGE, SYSTEM_RETRY, build_messages, focus
 from .refusal import REFUSAL
 from .retrieve import Filter, allowed_rows, bm25_within, search
 from .terms import content, phrase_initials, share, unnamed
-from .types import Answer, Chunk, Hit
+from .types import Answer, Chunk, Evidence, Hit
 
 # A sentence this close to the question (cosine + half its share of the question's words) earns a second
 # pass when the model refused; the model's own yes/no on that sentence then decides.
@@ -72,7 +72,7 @@ class Pipeline:
                                                       c.temperature, c.seed)
                 else:
                     self._generator = LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed,
-                                                     reuse_prefix=c.reuse_prefix)
+                                                     reuse_prefix=c.reuse_prefix, lookup=c.lookup)
             return self._generator
 
     def warm(self) -> None:
@@ -141,8 +141,9 @@ class Pipeline:
         return answer
 
     def stream(self, question: str, history: list[dict] | None = None, k: int | None = None,
-               where: Filter | None = None) -> Iterator[str | Answer]:
-        """Yield answer text pieces as they are generated, then the checked Answer (always last)."""
+               where: Filter | None = None) -> Iterator[Evidence | str | Answer]:
+        """Yield an Evidence (the passages the model is about to read) when the model will answer, then the
+        answer's text pieces as they are generated, then the checked Answer (always last)."""
         t0 = time.perf_counter()
         searched = self.standalone(question, history)
         asked = compound.parts(searched)
@@ -196,9 +197,11 @@ class Pipeline:
         gen = self.generator
         budget = gen.n_ctx - self.config.max_tokens
         scores = self._sentence_scores(searched, hits, embed)
-        focus = [_top(s, self.config.compact_sentences) for s in scores] if self.config.compact_sentences else None
-        messages, shown, prompt_tokens = build_messages(searched, hits, gen.count_tokens, budget, focus,
+        spans = [focus(s, self.config.compact_sentences) for s in scores] if self.config.compact_sentences else None
+        messages, shown, prompt_tokens = build_messages(searched, hits, gen.count_tokens, budget, spans,
                                                         examples=EXAMPLES if self.config.examples else ())
+        yield Evidence(shown, [max(row, key=lambda x: x[1])[0] if row else (0, 0)
+                               for row in scores[:len(shown)]])
         pieces: list[str] = []
         t_gen = time.perf_counter()
         for piece in gen.stream(messages, self.config.max_tokens):
@@ -222,7 +225,7 @@ class Pipeline:
                    note=checked.note, hits=shown, prompt_tokens=prompt_tokens, completion_tokens=len(pieces))
 
     def _in_parts(self, question: str, asked: list[str], history: list[dict] | None, k: int | None,
-                  where: Filter | None, t0: float) -> Iterator[str | Answer]:
+                  where: Filter | None, t0: float) -> Iterator[Evidence | str | Answer]:
         """Each part answered as a question of its own, the earlier parts its chat history ('..., and what
         did he say?'), then the answers joined (`compound.join`)."""
         answers: list[Answer] = []
@@ -234,6 +237,8 @@ class Pipeline:
             for piece in self.stream(part, turns, k, where):
                 if isinstance(piece, Answer):
                     answers.append(piece)
+                elif isinstance(piece, Evidence):
+                    yield piece
                 else:
                     first_token = first_token or time.perf_counter() - t0
                     yield piece
@@ -446,9 +451,3 @@ def _distinct(ranked: list[tuple[float, int, tuple[int, int]]], hits: list[Hit],
     for sc, i, (s, e) in ranked:
         groups.setdefault(" ".join(hits[i].chunk.text[s:e].lower().split()), []).append((sc, i, (s, e)))
     return [next((c for c in copies if usable(c[0], c[1])), copies[0]) for copies in groups.values()]
-
-
-def _top(scored: list[tuple[tuple[int, int], float]], n: int) -> list[tuple[int, int]]:
-    """The n best sentence spans of a passage: ([((0, 9), 0.2), ((10, 30), 0.7), ((31, 40), 0.5)], 2)
-    -> [(10, 30), (31, 40)]"""
-    return [span for span, _ in sorted(scored, key=lambda x: -x[1])[:n]]

@@ -89,6 +89,20 @@ def defuse(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
+def focus(scored: Sequence[tuple[Span, float]], n: int) -> list[Span]:
+    """The sentences of a passage the model is shown: its n best, each with its better-scoring neighbour (the
+    sentence before names who "he" is; the one after often says who spoke), in article order.
+    ([((0, 9), .2), ((10, 30), .7), ((31, 40), .5), ((41, 60), .1)], 1) -> [(10, 30), (31, 40)]"""
+    if n <= 0 or len(scored) <= 2 * n:
+        return [span for span, _ in scored]
+    keep: set[int] = set()
+    for i in sorted(range(len(scored)), key=lambda i: -scored[i][1])[:n]:
+        keep.add(i)
+        near = [j for j in (i - 1, i + 1) if 0 <= j < len(scored)]
+        keep.add(max(near, key=lambda j: (scored[j][1], -j)))
+    return [scored[i][0] for i in sorted(keep)]
+
+
 def format_passage(n: int, hit: Hit, focus: Sequence[Span] | None = None) -> str:
     """'<passage id="2">\\n<text>\\n</passage>'. Titles are left out: they cost ~25 tokens a passage and
     the eval scored better without them. With `focus`, only those sentences, in article order; a

@@ -65,6 +65,16 @@ class Citation:
     score: float = 0.0  # retrieval score of the cited hit
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the model is about to read, yielded by `stream` before the answer's first text piece, so the web
+    chat and `rag ask` show the sources at once: the passages as [1]..[n] and, in each, the (start, end) in
+    `chunk.text` of the sentence that best matches the question."""
+
+    hits: list[Hit]
+    best: list[tuple[int, int]]
+
+
 # Why an answer is a refusal (rag.refusal decides; "" when the question was answered).
 Reason = Literal["", "no_passages", "not_in_corpus", "nothing_relevant", "model_refused", "nothing_verifiable",
                  "not_answered"]

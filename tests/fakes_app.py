@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Iterator
 
-from rag import Answer, Chunk, Citation, Hit, QuestionError
+from rag import Answer, Chunk, Citation, Evidence, Hit, QuestionError
 
 KIRBY = Chunk(
     id="000_d23a82ec91eb8c2b:7",
@@ -154,6 +154,9 @@ class FakeEngine:
                 self.active += 1
                 self.max_active = max(self.max_active, self.active)
             try:
+                # like the real pipeline: the passages it reads, before the first token (which takes a while)
+                yield Evidence(answer.hits, [(0, min(len(h.chunk.text), 40)) for h in answer.hits])
+                time.sleep(4 * self.delay)
                 for piece in pieces:
                     time.sleep(self.delay)
                     yield piece

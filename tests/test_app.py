@@ -132,13 +132,28 @@ def test_panel_lists_newest_answer_first():
 # ---- one question through the fake engine ----
 
 
-def test_reply_streams_pieces_then_the_answer():
-    replies = list(app.reply(FakeEngine(delay=0), "What did Kirby say?", [], 4, turn=1))
+def test_reply_shows_the_evidence_then_streams_pieces_then_the_answer():
+    reading, *replies = list(app.reply(FakeEngine(delay=0), "What did Kirby say?", [], 4, turn=1))
+    assert reading.evidence is not None and reading.answer is None
+    assert reading.bubble == "*Reading 1 passage …*"
     assert [r.answer is None for r in replies] == [True, True, True, False]
+    assert all(r.evidence is None for r in replies)
     assert replies[0].bubble.startswith("Kirby said the two countries") and replies[0].bubble.endswith("…")
     final = replies[-1]
     assert final.answer.citations[0].n == 1
     assert 'href="#src-1-1"' in final.bubble and not final.bubble.endswith("…")
+
+
+def test_the_evidence_section_lists_each_passage_read_with_its_best_sentence_marked():
+    reading = next(app.reply(FakeEngine(delay=0), "What did Kirby say?", [], 4, turn=3))
+    html = app.render_evidence(reading.evidence, 3, "What did <b>Kirby</b> say?")
+    hit = reading.evidence.hits[0]
+    start, end = reading.evidence.best[0]
+    assert 'class="rag-answer rag-reading"' in html and "Reading 1 passage" in html
+    assert "3. What did &lt;b&gt;Kirby&lt;/b&gt; say?" in html  # the user's words escaped
+    assert f"<mark>{app.esc(hit.chunk.text[start:end])}</mark>" in html
+    assert "[1]" in html and app.esc(hit.chunk.title) in html and "similarity" in html
+    assert app.render_reading(4) == "*Reading 4 passages …*"
 
 
 def test_huge_question_gets_the_engines_clear_message():

@@ -190,6 +190,34 @@ def test_answer_streams_in_with_citations_and_highlighted_sources(browser, serve
     page.context.close()
 
 
+def test_sources_are_on_screen_before_the_first_token(page, served):
+    """As soon as retrieval is done, the Sources panel shows the passages being read with their best sentence
+    marked, while the bubble says it is reading them; the checked answer's sources then replace them."""
+    page.evaluate("""() => {
+        window.__states = [];  // (reading sources on screen?, the answer bubble's text) at every change
+        new MutationObserver(() => {
+            const reading = document.querySelector('#rag-sources .rag-reading');
+            const bots = document.querySelectorAll('#rag-chat [data-testid=bot]');
+            const state = {reading: !!reading, bubble: bots.length ? bots[bots.length - 1].innerText.trim() : '',
+                           marks: reading ? reading.querySelectorAll('.rag-source mark').length : 0};
+            const last = window.__states[window.__states.length - 1];
+            if (!last || last.reading !== state.reading || last.bubble !== state.bubble) window.__states.push(state);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    bubble = wait_answer(page, submit(page, "How much did China's exports to Russia grow in April?"),
+                         served.timeout_ms)
+    states = page.evaluate("() => window.__states")
+    shown = [i for i, st in enumerate(states) if st["reading"]]
+    assert shown, f"the sources never showed before the answer: {states}"
+    reading = [st for st in states if st["reading"] and re.fullmatch(r"Reading \d+ passages? …", st["bubble"])]
+    assert reading and reading[0]["marks"] >= 1, states  # the passages, best sentence marked, while it reads
+    texts = [st["bubble"] for st in states[:shown[0]]]
+    assert all(not t or t.startswith(("Reading", "Waiting", "Loading")) for t in texts), states  # no token yet
+    assert "153" in bubble.inner_text()
+    assert page.locator("#rag-sources .rag-reading").count() == 0  # replaced by the answer's cited sources
+    assert page.locator("#rag-sources .rag-source mark").count() >= 1
+
+
 def test_follow_up_shows_what_was_searched(page, served):
     ask(page, "What did Kirby say?", served)
     bubble = ask(page, "What is his role?", served)
@@ -381,7 +409,8 @@ def test_a_question_refused_before_the_model_does_not_wait_for_answers_being_gen
 
     def ask(i: int, question: str) -> None:
         result = clients[i].predict(question, api_name="/ask")
-        done[f"{i}:{'refused' if result['refused'] else 'answered'}"] = time.perf_counter()
+        early = result["refused"] and result["reason"] in ("not_in_corpus", "no_passages")  # no model call
+        done[f"{i}:{'refused' if early else 'answered'}"] = time.perf_counter()  # (the model may still refuse)
 
     with ThreadPoolExecutor(5) as pool:
         start = time.perf_counter()

@@ -148,6 +148,22 @@ def test_ask_prints_the_answer_and_its_sources(fakes, capsys, corpus_dir, tmp_pa
     assert lines[0] == KIRBY_REPLY
     assert "[1] " in out and "grown closer" in out
     assert "retrieval" in err and "prompt tokens" in err  # timings go to stderr
+    # the passages being read come first, each with its best sentence, before the timings
+    assert err.startswith("reading ") and "[1] " in err and "“" in err
+    assert err.index("reading ") < err.index("retrieval")
+
+
+def test_ask_quiet_prints_the_answer_and_nothing_else(fakes, capsys, built, corpus_dir):
+    fakes.replies = [KIRBY_REPLY]
+    code, out, err = run(capsys, "ask", KIRBY_Q, "--quiet", "--index", built, "--corpus", corpus_dir)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == KIRBY_REPLY and "grown closer" in out
+
+
+def test_index_quiet_prints_nothing(fakes, capsys, corpus_dir, tmp_path):
+    code, out, err = run(capsys, "index", corpus_dir, "--index", tmp_path / "idx", "-q")
+    assert code == 0 and out == "" and err == ""
+    assert (tmp_path / "idx").is_dir()
 
 
 def test_ask_prints_the_note_beside_an_answer(fakes, capsys, built, corpus_dir):
@@ -252,3 +268,18 @@ def test_rag_chat_runs_the_installed_entry_point(monkeypatch, capsys):
     code, _, err = run(capsys, "eval")
     assert code == 2
     assert_one_line_error(err, "'rag eval' is not installed")
+
+
+@pytest.mark.slow
+def test_a_real_search_prints_no_progress_bar_for_loading_the_small_embedder(tmp_path):
+    """The real command as a user runs it: loading MiniLM takes well under a second, so stderr stays empty."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RAG_INDEX_DIR": str(tmp_path / "idx"), "RAG_CORPUS_DIR": str(PROJECT / "corpus")}
+    first = subprocess.run([sys.executable, "-m", "rag.cli", "index", "-q"], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "search", "What did Kirby say?", "-k", "1"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and out.stdout.startswith("1. ")
+    assert "Loading weights" not in out.stderr and "it/s" not in out.stderr, out.stderr

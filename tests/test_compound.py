@@ -1,11 +1,10 @@
 """rag/compound.py: a question asking two things, split into its parts, each answered alone, joined."""
 import re
-
 import pytest
 
 from rag.compound import join, parts, separate
 from rag.prompt import REFUSAL
-from rag.types import Answer, Chunk, Citation, Hit
+from rag.types import Answer, Chunk, Citation, Evidence, Hit
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -95,4 +94,5 @@ def test_a_question_about_two_different_people_is_answered_part_by_part(make_pip
     for c in final.citations:
         assert final.hits[c.n - 1].chunk == c.chunk and c.quote in c.chunk.text
     assert {c.chunk.doc_id for c in final.citations} == {"000_d23a82ec91eb8c2b", "003_61459b7c16ee4894"}
-    assert "".join(x for x in pieces[:-1]).count("\n") >= 1  # the parts stream one after the other
+    assert "".join(x for x in pieces[:-1] if isinstance(x, str)).count("\n") >= 1  # the parts stream one by one
+    assert sum(isinstance(x, Evidence) for x in pieces) == 2  # each part's passages on screen as it is read

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from conftest import HashEmbedder, stop
 
-from rag import Pipeline
+from rag import Evidence, Pipeline
 from rag.llm_server import OpenAIGenerator, api_base, estimate_tokens, server_root
 
 pytest.importorskip("openai")
@@ -188,7 +188,7 @@ def test_llama_cpp_server_answers_with_checked_citations(llama_server, config):
     # Not asserted: the same text on a second call. The server re-reads only the part of a prompt that differs
     # from the previous one, and that changes the float sums enough for greedy decoding to part ways.
     parts = list(p.stream("How much did China's exports to Russia grow in April?"))
-    assert all(isinstance(x, str) for x in parts[:-1])
+    assert isinstance(parts[0], Evidence) and all(isinstance(x, str) for x in parts[1:-1])
     assert_well_formed(parts[-1])
     refused = p.ask("Who won the 2022 FIFA World Cup?")
     assert refused.refused and not refused.citations

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 from conftest import HashEmbedder, ScriptedGenerator
 
-from rag import Answer, Pipeline, QuestionError
+from rag import Answer, Evidence, Pipeline, QuestionError
 from rag.prompt import REFUSAL, TEMPLATE_OVERHEAD, defuse
 
 KIRBY_Q = "How did Kirby describe the two countries?"
@@ -66,14 +66,32 @@ def test_the_first_pass_shows_the_worked_examples_only_when_asked_for(config):
         assert gen.prompts[0][1:-1] == turns
 
 
-def test_stream_yields_text_pieces_then_one_answer_last(make_pipeline):
+def test_stream_yields_the_evidence_then_text_pieces_then_one_answer_last(make_pipeline):
     p = make_pipeline(KIRBY_REPLY)
     out = list(p.stream(KIRBY_Q))
-    *pieces, last = out
+    evidence, *pieces, last = out
+    assert isinstance(evidence, Evidence)
     assert isinstance(last, Answer) and not last.refused
     assert pieces and all(isinstance(x, str) for x in pieces)
     assert sum(isinstance(x, Answer) for x in out) == 1
     assert "".join(pieces) == KIRBY_REPLY  # the raw reply as generated; the Answer holds the checked text
+
+
+def test_the_evidence_comes_before_the_model_is_called_and_names_what_it_reads(make_pipeline):
+    p = make_pipeline(KIRBY_REPLY)
+    out = p.stream(KIRBY_Q)
+    evidence = next(out)
+    assert isinstance(evidence, Evidence)
+    assert p.generator.prompts == []  # on screen before the model reads a token
+    rest = list(out)
+    answer = rest[-1]
+    assert [h.chunk.id for h in evidence.hits] == [h.chunk.id for h in answer.hits]
+    assert len(evidence.best) == len(evidence.hits)
+    user = user_prompt(p.generator)
+    for hit, (start, end) in zip(evidence.hits, evidence.best):
+        assert 0 <= start < end <= len(hit.chunk.text)
+        assert defuse(hit.chunk.text[start:end]) in user  # the best sentence is one the model reads
+    assert "grown closer" in evidence.hits[0].chunk.text[slice(*evidence.best[0])]
 
 
 def test_stream_of_a_refusal_still_ends_with_one_answer(make_pipeline):

@@ -80,7 +80,8 @@ def test_smollm2_answers_are_well_formed_and_deterministic(base):
 
 def test_smollm2_stream_yields_text_then_the_answer(base):
     parts = list(base.stream("How much did China's exports to Russia grow in April?"))
-    assert all(isinstance(p, str) for p in parts[:-1]) and isinstance(parts[-1], rag.Answer)
+    assert isinstance(parts[0], rag.Evidence) and parts[0].hits  # the sources, before the first token
+    assert all(isinstance(p, str) for p in parts[1:-1]) and isinstance(parts[-1], rag.Answer)
     assert_well_formed(parts[-1])
 
 
