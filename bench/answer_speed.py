@@ -1,90 +1,103 @@
-"""Answer speed, previous setup vs this one, on the same questions in one run (issue 8).
+"""Answer speed on this CPU, every lever beside the raw library, on questions the eval does not hold (issue 25).
 
-    .venv/bin/python bench/answer_speed.py [--limit N]
+    .venv/bin/python bench/answer_speed.py [--limit N] [--modes raw,engine,...] [--search]
 
-For each answerable question of the eval (news, both splits) that reaches the model:
-  previous  the portable AVX2 build of llama-cpp-python, the prompt re-read from scratch every time
-            (reset), whole passages
-  new       the build for this CPU, the saved KV state of the prompt's fixed start restored, compacted
-            passages (Config defaults)
-  examples  new with the worked examples in the fixed start (RAG_EXAMPLES=1): what they cost a question
-  raw       llama-cpp-python's own create_chat_completion on the new prompt, from scratch: what the
-            engine's prompt would cost without the engine
-  engine    rag's Pipeline.ask end to end (search, prompt, model, checks) on the same question
-Each model setup runs in its own process, one after the other (llama.cpp on all cores must run alone).
-Prints medians and ratios; writes bench/answer_speed.md and .json (git-ignored: machine-dependent).
+Questions: bench/questions.jsonl, those that reach the model (who-said answers and early refusals never do).
+Each row runs in its own process, one after the other (llama.cpp on all cores must run alone):
+  raw      llama-cpp-python alone: the packaged Q4_K_M, a fresh context for every question, the five best
+           passages pasted whole under a one-line instruction (create_chat_completion, streamed). The yardstick.
+  engine   the engine's prompt and generator as configured: system prompt restored from the saved KV state,
+           the four best passages (Config defaults)
+  q4_0     engine with the Q4_0 file derived from the Q4_K_M at setup
+  q8_0     engine with the Q8_0 file derived from the Q4_K_M at setup
+  focus    engine showing each passage's best sentence and one neighbour (RAG_COMPACT_SENTENCES=1)
+  lookup   engine with prompt-lookup decoding (RAG_LOOKUP=10 draft tokens copied from the passages)
+  ask      rag's Pipeline.ask end to end (search, prompt, model, checks, second pass) as configured
+The first call of each process is a warm-up on another prompt, never timed. Prints medians and ratios against
+raw; writes bench/answer_speed.md and .json (git-ignored: machine-dependent). "read" is the prompt tokens a
+question makes the model read (the restored fixed start left out); "first token" includes that read.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PORTABLE = HERE.parent / ".venv" / "llama-portable"  # scripts/setup --bench builds it
+PROJECT = HERE.parent
+MODES = ("raw", "engine", "q4_0", "q8_0", "focus", "lookup", "ask")
+RAW_PASSAGES = 5
 now = time.perf_counter
 
 
-def prompts(limit: int | None) -> list[dict]:
-    """Per question: the previous setup's messages (whole passages) and the new one's (compacted)."""
-    from rag import Config, Pipeline, attribution, refusal
-    from rag.pipeline import _memo, _top
-    from rag.prompt import EXAMPLES, build_messages
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
-    config = Config()
+
+def build_variant() -> str:
+    kept = PROJECT / ".venv" / ".llama-build"
+    return kept.read_text().split(" -D")[0].strip() if kept.exists() else "unknown"
+
+
+def prompts(limit: int | None) -> list[dict]:
+    """Per question: the raw prompt (five whole passages), the engine's (whole) and the focused one."""
+    from rag import Config, Pipeline, attribution, refusal
+    from rag.pipeline import _memo
+    from rag.prompt import build_messages, focus
+
+    config = Config().with_env()
     p = Pipeline(config)
     count = p.generator.count_tokens
     budget = config.n_ctx - config.max_tokens
     out = []
-    for line in open(HERE.parent / "eval" / "questions.jsonl", encoding="utf-8"):
-        q = json.loads(line)
-        if not q["answerable"] or q.get("history") or attribution.parse(q["question"]):
-            continue  # follow-ups need a chat; who-said answers never reach the model
-        hits = p.search(q["question"])
-        if refusal.before_generation(q["question"], hits, p.index.bm25.vocab, p.initials())[0]:
+    for line in open(HERE / "questions.jsonl", encoding="utf-8"):
+        question = json.loads(line)["question"]
+        hits = p.search(question, max(config.k, RAW_PASSAGES))
+        if attribution.parse(question) or refusal.before_generation(question, hits, p.index.bm25.vocab,
+                                                                    p.initials())[0]:
             continue
-        whole, _, _ = build_messages(q["question"], hits, count, budget)
-        scores = p._sentence_scores(q["question"], hits, _memo(p.embedder.embed))
-        focus = [_top(s, config.compact_sentences) for s in scores] if config.compact_sentences else None
-        compact, _, _ = build_messages(q["question"], hits, count, budget, focus,
-                                       examples=EXAMPLES if config.examples else ())
-        examples, _, _ = build_messages(q["question"], hits, count, budget, focus, examples=EXAMPLES)
-        out.append({"question": q["question"], "previous": whole, "new": compact, "examples": examples})
+        shown = hits[:config.k]
+        engine, _, _ = build_messages(question, shown, count, budget)
+        scores = p._sentence_scores(question, shown, _memo(p.embedder.embed))
+        focused, _, _ = build_messages(question, shown, count, budget, [focus(s, 1) for s in scores])
+        pasted = "\n\n".join(h.chunk.text for h in hits[:RAW_PASSAGES])
+        raw = [{"role": "system", "content": "Answer the question using the passages."},
+               {"role": "user", "content": f"{pasted}\n\nQuestion: {question}"}]
+        out.append({"question": question, "raw": raw, "engine": engine, "focus": focused})
         if limit and len(out) == limit:
             break
     return out
 
 
 def worker(mode: str, path: Path) -> None:
-    """Time one setup on every prompt of `path`; print JSON rows. Runs in its own process."""
-    import llama_cpp
-
+    """Time one mode on every prompt of `path`; print one JSON line. Runs in its own process."""
     from rag import Config
-    from rag.config import threads
+    from rag.config import DEFAULT_LLM, threads
     from rag.generate import LlamaGenerator
 
-    config = Config()
+    config = Config().with_env()
     items = json.loads(path.read_text(encoding="utf-8"))
-    gen = LlamaGenerator(config.llm, config.n_ctx, threads(config), config.temperature, config.seed,
-                         reuse_prefix=(mode in ("new", "examples")))
-    key = mode if mode in ("previous", "examples") else "new"
-    rows = []
-    for i, item in enumerate(items):
-        messages = item[key]
-        prompt_tokens = len(gen.render(messages)[0])
+    model = {"raw": DEFAULT_LLM, "q4_0": f"{DEFAULT_LLM}-q4_0", "q8_0": f"{DEFAULT_LLM}-q8_0"}.get(mode, config.llm)
+    gen = LlamaGenerator(model, config.n_ctx, threads(config), config.temperature, config.seed,
+                         reuse_prefix=mode != "raw", lookup=10 if mode == "lookup" else config.lookup)
+    key = mode if mode in ("raw", "focus") else "engine"
+
+    def once(messages: list[dict]) -> dict:
         t0, first, pieces = now(), None, []
         if mode == "raw":
-            gen.llm.reset()
-            stream = gen.llm.create_chat_completion(messages=messages, max_tokens=config.max_tokens,
-                                                    temperature=config.temperature, top_k=1, seed=config.seed,
-                                                    stream=True)
+            gen.llm.reset()  # a fresh context: the library reads the whole prompt
+            stream = gen.llm.create_chat_completion(messages=messages, max_tokens=config.max_tokens, temperature=0.0,
+                                                    top_k=1, seed=config.seed, stream=True)
             texts = (c["choices"][0]["delta"].get("content") for c in stream)
         else:
             texts = gen.stream(messages, config.max_tokens)
@@ -93,64 +106,71 @@ def worker(mode: str, path: Path) -> None:
                 first = first if first is not None else now() - t0
                 pieces.append(piece)
         total = now() - t0
-        if i == 0:
-            continue  # warm-up: first decode of the process
-        rows.append({"question": item["question"], "prompt_tokens": prompt_tokens, "ttft_s": first or total,
-                     "total_s": total, "tokens": len(pieces),
-                     "decode_tok_s": (len(pieces) - 1) / max(total - (first or total), 1e-9),
-                     "text": "".join(pieces)})
-    print(json.dumps({"mode": mode, "llama_cpp": llama_cpp.__file__, "rows": rows}))
+        text = "".join(pieces)
+        tokens = gen.count_tokens(text)
+        return {"ttft_s": first or total, "total_s": total, "tokens": tokens, "text": text,
+                "decode_tok_s": (tokens - 1) / max(total - (first or total), 1e-9)}
+
+    warm = [{"role": "system", "content": items[0][key][0]["content"]},
+            {"role": "user", "content": "Question: What is this bench warming up?"}]
+    once(warm)
+    rows = []
+    for item in items:
+        messages = item[key]
+        total_tokens = len(gen.render(messages)[0])
+        row = once(messages)
+        row.update(question=item["question"], prompt_tokens=total_tokens,
+                   read_tokens=total_tokens - gen.prefix_tokens(messages))
+        rows.append(row)
+    print(json.dumps({"mode": mode, "model": model, "rows": rows}))
 
 
-def engine(items: list[dict]) -> list[dict]:
-    """Pipeline.ask end to end, as a user calls it; the part outside the llama.cpp call is what we add."""
+def ask_rows(items: list[dict]) -> list[dict]:
+    """Pipeline.ask end to end, as a user calls it (second pass and checks included)."""
     from rag import Pipeline
 
     p = Pipeline()
     p.warm()
+    p.ask("Question: What is this bench warming up?")
     rows = []
-    for i, item in enumerate(items):
+    for item in items:
         t0 = now()
         answer = p.ask(item["question"])
         total = now() - t0
-        if i == 0:
-            continue
         t = answer.timings
         rows.append({"question": item["question"], "ttft_s": t.get("first_token", total), "total_s": total,
-                     "outside_llama_pct": 100 * (t["total"] - t.get("generate", 0.0)) / t["total"],
-                     "search_ms": 1000 * t["retrieve"]})
+                     "search_ms": 1000 * t["retrieve"], "text": answer.text, "refused": answer.refused})
     return rows
 
 
 def run(mode: str, path: Path) -> dict:
-    env = dict(os.environ)
-    if mode == "previous":
-        if not (PORTABLE / "llama_cpp").is_dir():
-            return {"mode": mode, "skipped": f"no portable build at {PORTABLE}: run scripts/setup --bench", "rows": []}
-        env["PYTHONPATH"] = os.pathsep.join([str(PORTABLE), str(HERE.parent)])
-    out = subprocess.run([sys.executable, __file__, "--worker", mode, str(path)], env=env, capture_output=True,
-                         text=True, check=True)
+    if mode == "ask":
+        return {"mode": mode, "rows": ask_rows(json.loads(path.read_text(encoding="utf-8")))}
+    out = subprocess.run([sys.executable, __file__, "--worker", mode, str(path)], capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"mode": mode, "rows": [], "error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def median(rows: list[dict], key: str) -> float:
-    return statistics.median(r[key] for r in rows) if rows else float("nan")
+    values = [r[key] for r in rows if key in r]
+    return statistics.median(values) if values else float("nan")
 
 
 def search_p50(n: int = 200) -> dict:
     """Search latency (ms) on the five articles, new questions each time (no cache hits), beside the raw
-    library on the same questions: sentence-transformers `encode` of the question alone (the query embedding
-    the engine replaces with its onnxruntime export)."""
+    library on the same questions: sentence-transformers `encode` of the question alone."""
     from rag import Pipeline
 
     p = Pipeline()
-    questions = [json.loads(line)["question"] for line in open(HERE.parent / "eval" / "questions.jsonl")]
+    questions = [json.loads(line)["question"] for line in open(PROJECT / "eval" / "questions.jsonl")]
     questions = [f"{questions[i % len(questions)]} ({i})" for i in range(n)]  # distinct: no cache hits
     p.search("warm up")
     model = p.embedder.model
     model.encode(["warm up"], normalize_embeddings=True)
-    def timed(f) -> list[float]:  # one loop per path: torch's threads still spinning after an encode
-        out = []                   # would slow the next path down, which the engine never sees
+
+    def timed(f) -> list[float]:
+        out = []
         for q in questions:
             t0 = now()
             f(q)
@@ -158,60 +178,87 @@ def search_p50(n: int = 200) -> dict:
         return out
 
     search = timed(p.search)
-    p._vectors.clear()
-    embed = timed(p.embedder.embed_query)
     raw = timed(lambda q: model.encode([q], normalize_embeddings=True, convert_to_numpy=True))
-    return {"search_ms": statistics.median(search), "embed_query_ms": statistics.median(embed),
-            "raw_encode_ms": statistics.median(raw)}
+    return {"search_ms": statistics.median(search), "raw_encode_ms": statistics.median(raw)}
 
 
-def search_lines(s: dict) -> list[str]:
-    return [f"search p50 (five articles, distinct questions, query embedding included): {s['search_ms']:.1f} ms",
-            f"query embedding p50: engine {s['embed_query_ms']:.1f} ms, raw sentence-transformers encode "
-            f"{s['raw_encode_ms']:.1f} ms ({s['embed_query_ms'] / s['raw_encode_ms']:.2f}x)"]
+LABELS = {
+    "raw": "raw llama-cpp-python: Q4_K_M, fresh context, five whole passages",
+    "engine": "engine: prefix state restored, four passages (default)",
+    "q4_0": "engine with the Q4_0 file",
+    "q8_0": "engine with the Q8_0 file",
+    "focus": "engine, each passage's best sentence + one neighbour",
+    "lookup": "engine with prompt-lookup decoding (10 draft tokens)",
+    "ask": "Pipeline.ask end to end (search, checks, second pass)",
+}
+
+
+def report(results: dict, n: int) -> str:
+    raw = results.get("raw", {}).get("rows", [])
+    engine = results.get("engine", {}).get("rows", [])
+    lines = [f"# Answer speed ({n} questions not in the eval, medians)", "",
+             f"{results['cpu']}, {os.cpu_count()} cores, llama-cpp-python build `{results['build']}`; "
+             f"load average {results['load'][0]:.1f} at start, {results['load'][1]:.1f} at end.", "",
+             "| setup | prompt tokens (read) | first token s | vs raw | decode tok/s | total s | same text as engine |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for mode in MODES:
+        result = results.get(mode)
+        if result is None:
+            continue
+        rows = result["rows"]
+        if not rows:
+            lines.append(f"| {LABELS[mode]} | {result.get('error', 'no rows')} | | | | | |")
+            continue
+        ratio = median(rows, "ttft_s") / median(raw, "ttft_s") if raw else float("nan")
+        same = ""
+        if engine and mode in ("q4_0", "q8_0", "focus", "lookup"):
+            same = f"{sum(a['text'] == b['text'] for a, b in zip(rows, engine))}/{len(rows)}"
+        tokens = (f"{median(rows, 'prompt_tokens'):.0f} ({median(rows, 'read_tokens'):.0f})"
+                  if "prompt_tokens" in rows[0] else "")
+        decode = f"{median(rows, 'decode_tok_s'):.1f}" if "decode_tok_s" in rows[0] else ""
+        lines.append(f"| {LABELS[mode]} | {tokens} | {median(rows, 'ttft_s'):.2f} | {ratio:.2f}x | {decode} | "
+                     f"{median(rows, 'total_s'):.2f} | {same} |")
+    ask = results.get("ask", {}).get("rows", [])
+    if ask:
+        totals = [r["total_s"] for r in ask]
+        p90 = sorted(totals)[max(0, int(round(0.9 * len(totals))) - 1)]
+        lines += ["", f"Pipeline.ask: total p50 {statistics.median(totals):.2f} s, p90 {p90:.2f} s "
+                      f"({p90 / statistics.median(totals):.2f}x p50); search p50 {median(ask, 'search_ms'):.1f} ms"]
+    if "search" in results:
+        s = results["search"]
+        lines.append(f"Search alone (200 distinct questions, five articles): p50 {s['search_ms']:.1f} ms; raw "
+                     f"sentence-transformers encode of the question {s['raw_encode_ms']:.1f} ms")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="first N questions that reach the model")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
     parser.add_argument("--search", action="store_true", help="only the search latency (no model loaded)")
     parser.add_argument("--worker", nargs=2, metavar=("MODE", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker[0], Path(args.worker[1]))
     if args.search:
-        print("\n".join(search_lines(search_p50())))
+        print(search_p50())
         return None
+    modes = [m for m in args.modes.split(",") if m]
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        parser.error(f"unknown mode(s) {', '.join(bad)}")
     items = prompts(args.limit)
+    results: dict = {"cpu": cpu_name(), "build": build_variant(), "questions": len(items)}
+    start_load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "prompts.json"
         path.write_text(json.dumps(items), encoding="utf-8")
-        results = {mode: run(mode, path) for mode in ("previous", "new", "examples", "raw")}
-    results["engine"] = {"rows": engine(items)}
+        for mode in modes:
+            results[mode] = run(mode, path)
+            print(f"{mode}: done", file=sys.stderr, flush=True)
     results["search"] = search_p50()
-    results["load_avg"] = os.getloadavg()[0]
-    prev, new, examples, raw, eng = (results[m]["rows"] for m in ("previous", "new", "examples", "raw", "engine"))
-    lines = [f"# Answer speed ({len(new)} questions, medians; load average {results['load_avg']:.1f} at end)", "",
-             "| setup | prompt tokens | first token s | decode tok/s | total s |", "|---|---:|---:|---:|---:|"]
-    for name, rows in (("previous (portable, reset, whole passages)", prev), ("new (this CPU, prefix state, "
-                       "compact passages)", new), ("new with the worked examples (RAG_EXAMPLES=1)", examples),
-                      ("raw llama-cpp-python on the new prompt", raw)):
-        if rows:
-            lines.append(f"| {name} | {median(rows, 'prompt_tokens'):.0f} | {median(rows, 'ttft_s'):.2f} | "
-                         f"{median(rows, 'decode_tok_s'):.1f} | {median(rows, 'total_s'):.2f} |")
-        else:
-            lines.append(f"| {name} | {results['previous'].get('skipped', 'no rows')} | | | |")
-    lines.append(f"| engine: Pipeline.ask end to end | | {median(eng, 'ttft_s'):.2f} | | {median(eng, 'total_s'):.2f} |")
-    if prev and new:
-        lines += ["", f"new / previous: prompt tokens {median(new, 'prompt_tokens') / median(prev, 'prompt_tokens'):.2f}x, "
-                  f"first token {median(new, 'ttft_s') / median(prev, 'ttft_s'):.2f}x, "
-                  f"total {median(new, 'total_s') / median(prev, 'total_s'):.2f}x"]
-    if examples and new:
-        lines += [f"with examples / new: first token {median(examples, 'ttft_s') / median(new, 'ttft_s'):.2f}x, "
-                  f"total {median(examples, 'total_s') / median(new, 'total_s'):.2f}x"]
-    lines += [f"engine / raw: total {median(eng, 'total_s') / median(raw, 'total_s'):.2f}x; time outside the "
-              f"llama.cpp call {median(eng, 'outside_llama_pct'):.2f}% of ask", *search_lines(results["search"])]
-    text = "\n".join(lines) + "\n"
+    results["load"] = (start_load, os.getloadavg()[0])
+    text = report(results, len(items))
     (HERE / "answer_speed.md").write_text(text, encoding="utf-8")
     (HERE / "answer_speed.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(text)

@@ -102,6 +102,16 @@ def keywords_match(text: str, keywords: Sequence[str | Sequence[str]]) -> bool:
     return True
 
 
+# A template slot left in an answer (written here apart from the engine's own check, which it measures).
+_SLOT = re.compile(r"\[\s*insert\b[^\]]*\]|\[\s*(?:date|name|number|place|person|source|year|time|title|"
+                   r"location|organization|amount)\s*\]|<\s*(?:date|name|number|place)\s*>|\bXX+\b|\bTBD\b", re.I)
+
+
+def has_placeholder(text: str) -> bool:
+    """'It opens on [insert date] [2].' -> True; 'It opens on 15 May [2].' -> False"""
+    return bool(_SLOT.search(text))
+
+
 def quote_exact(quote: str, chunk_text: str) -> bool:
     """A citation quote is exact when nonempty and verbatim in its passage: ('b c', 'a b c d') -> True."""
     return bool(quote.strip()) and quote in chunk_text

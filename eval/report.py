@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from eval.harness import Row, SettingResult
-from eval.metrics import mean, percentile, share
+from eval.metrics import has_placeholder, mean, percentile, share
 
 FORMAT = 1  # bump when results.json changes shape
 STAGES = ("retrieve", "first_token", "total")
@@ -38,6 +38,9 @@ class Summary:
     prompt_tokens_p50: float | None  # answers that reached the model (prompt_tokens > 0)
     latency: dict[str, float | None]  # "<stage>_p50" / "<stage>_p90" seconds; the only run-dependent part
     refusal_reasons: dict[str, int] = dataclasses.field(default_factory=dict)  # Answer.reason -> refusals
+    placeholders: int = 0  # answers shown with a template slot left in them ('[insert date]'): must stay 0
+    second_passes: int = 0  # answers for which the engine ran its second, narrower pass (timings["second_pass"])
+    second_pass_p50: float | None = None  # what that pass cost, seconds
 
 
 def summarize(result: SettingResult) -> Summary:
@@ -63,7 +66,11 @@ def summarize(result: SettingResult) -> Summary:
         quote_exact=share([c.exact for r in judged for c in r.citations]),
         refusal_rate=share([r.refused for r in una]), false_refusal_rate=share([r.refused for r in ans]),
         prompt_tokens_p50=percentile(tokens, 50) if tokens else None, latency=latency,
-        refusal_reasons=_count(r.reason or "unstated" for r in rows if r.refused))
+        refusal_reasons=_count(r.reason or "unstated" for r in rows if r.refused),
+        placeholders=sum(has_placeholder(r.answer) for r in rows if not r.refused),
+        second_passes=sum("second_pass" in r.timings for r in rows),
+        second_pass_p50=percentile(retries, 50) if (retries := [r.timings["second_pass"] for r in rows
+                                                              if "second_pass" in r.timings]) else None)
 
 
 def _count(items) -> dict[str, int]:
@@ -93,7 +100,9 @@ _TABLE = [("questions", "questions", _COUNT), ("answerable / unanswerable", None
           ("exact quotes", "quote_exact", _RATE), ("refusal rate (unanswerable)", "refusal_rate", _RATE),
           ("false refusals (answerable)", "false_refusal_rate", _RATE)]
 _TABLE += [(f"{s} p{q}", f"{s}_p{q}", _SECONDS) for s in STAGES for q in (50, 90)]
-_TABLE += [("prompt tokens p50", "prompt_tokens_p50", _COUNT), ("refusals by reason", "refusal_reasons", None)]
+_TABLE += [("second passes run", "second_passes", _COUNT), ("second pass p50", "second_pass_p50", _SECONDS)]
+_TABLE += [("prompt tokens p50", "prompt_tokens_p50", _COUNT), ("answers with a placeholder", "placeholders", _COUNT),
+           ("refusals by reason", "refusal_reasons", None)]
 
 
 def markdown_table(results: Sequence[SettingResult]) -> str:

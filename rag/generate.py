@@ -127,16 +127,26 @@ class LlamaGenerator:
             except ValueError as e:  # llama-cpp-python reports a context overflow as ValueError
                 raise ModelError(f"the model could not read the prompt: {e}") from e
 
+    def prefix_tokens(self, messages: list[dict]) -> int:
+        """How many of the prompt's tokens are its fixed start, restored from the saved state instead of read."""
+        return len(self._prefix_head(messages)[1]) if self.reuse_prefix else 0
+
+    def _prefix_head(self, messages: list[dict]) -> tuple[tuple, list[int]]:
+        """(key, tokens) of the prompt's fixed start: every turn before the last, and the last user turn's opening."""
+        fixed = messages[:-1] if messages and messages[-1]["role"] == "user" else messages
+        probe = list(fixed) + [{"role": "user", "content": _SENTINEL}]
+        result = self._formatter()(messages=probe)
+        head = result.prompt[:result.prompt.index(_SENTINEL)]
+        tokens = self.llm.tokenize(head.encode("utf-8"), add_bos=not result.added_special, special=True)
+        return tuple((m["role"], m["content"]) for m in fixed), tokens
+
     def _prefix_state(self, messages: list[dict]):
         """The saved KV state after the prompt's fixed start: template + system prompt + the worked examples
         (every turn before the last) + the last user turn's opening. Evaluated once per fixed start."""
         fixed = messages[:-1] if messages and messages[-1]["role"] == "user" else messages
         key = tuple((m["role"], m["content"]) for m in fixed)
         if key not in self._prefixes:
-            probe = list(fixed) + [{"role": "user", "content": _SENTINEL}]
-            result = self._formatter()(messages=probe)
-            head = result.prompt[:result.prompt.index(_SENTINEL)]
-            tokens = self.llm.tokenize(head.encode("utf-8"), add_bos=not result.added_special, special=True)
+            key, tokens = self._prefix_head(messages)
             self.llm.reset()
             self.llm.eval(tokens)
             self._prefixes[key] = self.llm.save_state()

@@ -212,7 +212,9 @@ class Pipeline:
         timings["generate"] = time.perf_counter() - t_gen
         checked = self._verify("".join(pieces), searched, shown, embed, context)
         if checked.refused:  # a sentence that strongly matches the question earns one narrower pass
+            t_retry = time.perf_counter()
             retried = self._retry(searched, shown, scores, embed, budget, context)
+            timings["second_pass"] = time.perf_counter() - t_retry
             if retried is not None:
                 checked, tokens = retried
                 prompt_tokens += tokens

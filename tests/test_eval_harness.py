@@ -114,6 +114,7 @@ def test_run_writes_wellformed_results_and_is_repeatable(questions_file, tmp_pat
     md = (tmp_path / "a" / "results.md").read_text()
     table = [line for line in md.splitlines() if line.startswith("|")]
     assert table[0] == "| metric | fake / bm25 | refuser / bm25 |"
+    assert fake["placeholders"] == 0 and "| answers with a placeholder | 0 | 0 |" in table
     assert all(line.count("|") == 4 for line in table) and "| accuracy | 1.000 | 0.000 |" in table
     assert "Failures: refuser / bm25 (2 of 3)" in md and "**q1**" in md
 

@@ -185,3 +185,12 @@ def test_refusal_is_excluded_from_citation_metrics_and_counted_in_refusal_rate()
     s = summarize(SettingResult(Setting("m", "bm25"), 1.0, rows))
     assert (s.refusal_rate, s.false_refusal_rate, s.accuracy) == (1.0, 0.5, 0.5)
     assert s.citation_recall == 1.0 and s.quote_exact == 0.5  # only the non-refused answer is judged
+
+
+def test_a_placeholder_left_in_an_answer_is_counted():
+    from eval.metrics import has_placeholder
+
+    assert has_placeholder("The summit opens on [insert date] [2].")
+    assert has_placeholder("It was signed by [Name] in XX [1].") and has_placeholder("Date: TBD")
+    assert not has_placeholder("Xi met Putin on 21 March 2023 [1, 2].")
+    assert not has_placeholder("Super Bowl XXI was played in 1987.")  # a numeral, not a slot
