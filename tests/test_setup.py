@@ -68,3 +68,29 @@ def test_the_proof_run_generates_from_a_long_prompt_and_checks_the_answer(monkey
     assert line.startswith("prove_llama: wrong answer") and "24 generated" in line
     assert "Aurora" in line  # the right answer, which the real WANT accepts
     assert int(line.split("(")[1].split()[0]) >= 300  # several hundred prompt tokens, not a one-token smoke test
+
+
+def test_a_build_that_fails_its_proof_falls_back_one_step_at_a_time_and_is_remembered(tmp_path):
+    """setup's own functions, with the compiler and the model stubbed: an AMX build whose proof run crashes
+    gives way to the same build without AMX, which is kept; the next setup run keeps it without rebuilding."""
+    functions = SETUP.read_text().split('if [ "${1:-}" = --print-build ]')[0].split("\ncpu_build() {", 1)[1]
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"flags\t\t: {XEON}\n")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    python = tmp_path / ".venv" / "bin" / "python"
+    # the stub interpreter: imports work; the proof run crashes (SIGSEGV-like 139) for the AMX build only
+    python.write_text('#!/bin/bash\nif [ "$1" = scripts/prove_llama.py ]; then\n'
+                      '  case "$(cat .venv/.llama-built)" in amx*) exit 139 ;; *) exit 0 ;; esac\nfi\nexit 0\n')
+    python.chmod(0o755)
+    script = ("set -euo pipefail\ncpu_build() {" + functions +
+              '\ninstall_llama() { echo "BUILD $1" >> builds.log; }\n'
+              "ensure_llama\nprove_llama\nensure_llama\nprove_llama\n")
+    run = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "RAG_CPUINFO": str(cpuinfo)})
+    assert run.returncode == 0, run.stderr
+    builds = (tmp_path / "builds.log").read_text().splitlines()
+    assert [b.split(" (")[0] for b in builds] == ["BUILD amx+avx512+vbmi+vnni+bf16", "BUILD avx512+vbmi+vnni+bf16"]
+    assert "failed its proof run" in run.stderr and "falling back to avx512+vbmi+vnni+bf16" in run.stderr
+    kept = (tmp_path / ".venv" / ".llama-build").read_text()
+    assert kept.startswith("avx512+vbmi+vnni+bf16 ") and "AMX_INT8=OFF" in kept
+    assert (tmp_path / ".venv" / ".llama-failed").read_text().startswith("amx+")  # never rebuilt on the next run
