@@ -37,7 +37,7 @@ EXAMPLES = [
     "How many times have Xi and Putin met since 2010?",
     "Who won the 2022 World Cup?",  # not in the articles: shows a refusal
 ]
-REFUSAL = "The articles don't say."
+REFUSAL = rag.REFUSAL  # the engine's one refusal text
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # serving anywhere else needs a password (the page writes to disk)

@@ -12,12 +12,13 @@ from .config import Config
 from .errors import CorpusError, ModelError, QuestionError, RagError, StoreError
 from .models import available_models
 from .pipeline import Pipeline
+from .refusal import REFUSAL
 from .retrieve import Filter
 from .types import Answer, Chunk, Citation, Document, Evidence, Hit
 
 __all__ = [
     "Answer", "Chunk", "Citation", "Config", "CorpusError", "Document", "Evidence", "Filter", "Hit", "ModelError", "Pipeline",
-    "QuestionError", "RagError", "StoreError", "ask", "available_models", "default_pipeline", "search", "stream",
+    "QuestionError", "REFUSAL", "RagError", "StoreError", "ask", "available_models", "default_pipeline", "search", "stream",
 ]
 
 _default: Pipeline | None = None

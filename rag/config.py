@@ -6,6 +6,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The default model file: the packaged Q4_K_M. Its Q4_0 and Q8_0 requantizations (rag.models.DERIVED) read
+# slower on the AVX2 CPU measured (first token 0.90x and 1.04x of raw llama-cpp-python against 0.70x, bench/README.md),
+# so no accuracy trade is worth making there; on an AMX CPU they may read faster, and taking one as the default
+# needs `rag eval` on news-dev, news-test and wiki first (at most one question lost on any set).
 DEFAULT_LLM = "qwen2.5-coder-1.5b"  # name of a packaged model (see rag.models)
 SMALL_LLM = "smollm2-135m"
 
