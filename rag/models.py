@@ -129,6 +129,9 @@ def _quantize(source: Path, target: Path, ftype: str) -> None:
         import llama_cpp
     except ImportError as e:
         raise ModelError("llama-cpp-python is not installed: run scripts/setup (it builds it for this CPU)") from e
+    from .generate import _silence_llama_log
+
+    _silence_llama_log()  # llama.cpp logs every tensor it converts: to Python's debug log, not the terminal
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.partial")
     params = llama_cpp.llama_model_quantize_default_params()

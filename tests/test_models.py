@@ -169,3 +169,25 @@ def test_available_models_leaves_out_a_model_with_a_missing_part(monkeypatch):
 def test_describe():
     assert models.describe(SMALL_LLM) == SMALL_LLM
     assert models.describe("/models/llama.Q4.gguf") == "llama.Q4.gguf"
+
+
+@pytest.mark.slow
+def test_a_derived_file_is_made_once_checked_and_quiet(tmp_path, monkeypatch, capfd):
+    """The real llama.cpp requantizer on the small packaged model: written whole, sha-checked, no log on the
+    terminal, and a file that does not match its published hash is deleted with a one-line error."""
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path))
+    small = models.PACKAGED[SMALL_LLM]
+    made = tmp_path / "first.gguf"
+    models._quantize(resolve(SMALL_LLM), made, "Q8_0")
+    assert capfd.readouterr().err == ""
+    digest = hashlib.sha256(made.read_bytes()).hexdigest()
+    derived = models.Derived("tiny-q8_0", small, "tiny-q8_0.gguf", "Q8_0", digest)
+    monkeypatch.setitem(models.DERIVED, "tiny-q8_0", derived)
+    path = resolve("tiny-q8_0")
+    assert path.parent == tmp_path and path.read_bytes() == made.read_bytes()  # deterministic: the same bytes
+    assert not list(tmp_path.glob("*.partial"))
+    wrong = models.Derived("tiny-bad", small, "tiny-bad.gguf", "Q8_0", "0" * 64)
+    monkeypatch.setitem(models.DERIVED, "tiny-bad", wrong)
+    with pytest.raises(ModelError, match="does not match the published sha256 of tiny-bad: run scripts/setup"):
+        resolve("tiny-bad")
+    assert not (tmp_path / "tiny-bad.gguf").exists()
