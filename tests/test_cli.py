@@ -122,6 +122,7 @@ def test_ask_json(fakes, capsys, built, corpus_dir):
     assert c["n"] == 1 and c["quote"] in c["chunk"]["text"]
     assert c["chunk"]["text"][c["quote_start"]:c["quote_start"] + len(c["quote"])] == c["quote"]
     assert answer["hits"][0]["chunk"] == c["chunk"]
+    assert "reading" not in err  # --json prints the Answer alone: no sources-being-read lines
 
 
 def test_ask_json_of_a_refusal(fakes, capsys, built, corpus_dir):
