@@ -190,7 +190,7 @@ def quote_span(citation: rag.Citation) -> tuple[int, int] | None:
 def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
     """One answer's part of the Sources panel: per cited passage its title, publisher, date, score,
     and the passage with the quoted sentence in <mark>; for a refusal, what was searched."""
-    head = f'<div class="rag-q">{turn}. {esc(typed if len(typed) <= 200 else typed[:200] + "…")}</div>'
+    head = _question_head(turn, typed)
     searched = f'<div class="rag-searched">Searched: “{esc(answer.searched or typed)}”</div>'
     if answer.refused:
         closest = "".join(
@@ -209,17 +209,9 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
         by_n.setdefault(c.n, []).append(c)
     items = []
     for n, cites in sorted(by_n.items()):
-        chunk = cites[0].chunk
+        hit = answer.hits[n - 1] if 0 < n <= len(answer.hits) else None
         spans = [s for s in map(quote_span, cites) if s]
-        meta = " · ".join(esc(x) for x in (chunk.publisher, chunk.date) if x)
-        items.append(
-            f'<li class="rag-source" id="{source_id(turn, n)}">'
-            f'<div class="rag-source-head"><span class="rag-n">[{n}]</span> '
-            f'<span class="rag-title">{esc(chunk.title)}</span></div>'
-            f'<div class="rag-meta">{meta}{" · " if meta else ""}'
-            f'<span class="rag-score">{_score(answer, n)}</span></div>'
-            f'<blockquote class="rag-passage">{highlight(chunk.text, spans)}</blockquote></li>'
-        )
+        items.append(_source_item(n, cites[0].chunk, hit, spans, f'class="rag-source" id="{source_id(turn, n)}"'))
     body = f'<ol class="rag-sources">{"".join(items)}</ol>' if items else '<div>No passage cited.</div>'
     return (
         f'<section class="rag-answer" id="ans-{turn}">{head}'
@@ -231,29 +223,30 @@ def render_evidence(evidence: rag.Evidence, turn: int, typed: str) -> str:
     """The Sources panel's part for an answer still being read: every passage the model reads, [n] as it will be
     cited, with the sentence that best matches the question in <mark> (replaced by the cited sources when the
     answer is checked)."""
-    head = f'<div class="rag-q">{turn}. {esc(typed if len(typed) <= 200 else typed[:200] + "…")}</div>'
-    items = []
-    for n, (hit, (start, end)) in enumerate(zip(evidence.hits, evidence.best), 1):
-        chunk = hit.chunk
-        meta = " · ".join(esc(x) for x in (chunk.publisher, chunk.date) if x)
-        items.append(
-            f'<li class="rag-source rag-reading-source">'
-            f'<div class="rag-source-head"><span class="rag-n">[{n}]</span> '
-            f'<span class="rag-title">{esc(chunk.title)}</span></div>'
-            f'<div class="rag-meta">{meta}{" · " if meta else ""}'
-            f'<span class="rag-score">similarity {hit.similarity:.2f} · rank score {hit.score:.3f}</span></div>'
-            f'<blockquote class="rag-passage">{highlight(chunk.text, [(start, end)] if end > start else [])}'
-            f'</blockquote></li>'
-        )
-    return (f'<section class="rag-answer rag-reading" id="ans-{turn}">{head}'
+    items = [_source_item(n, hit.chunk, hit, [(start, end)] if end > start else [],
+                          'class="rag-source rag-reading-source"')
+             for n, (hit, (start, end)) in enumerate(zip(evidence.hits, evidence.best), 1)]
+    return (f'<section class="rag-answer rag-reading" id="ans-{turn}">{_question_head(turn, typed)}'
             f'<div class="rag-reading-note">{render_reading(len(items))}</div>'
             f'<ol class="rag-sources">{"".join(items)}</ol></section>')
 
 
-def _score(answer: rag.Answer, n: int) -> str:
-    """'similarity 0.62 · rank score 0.033': cosine of question and passage, and the fused rank score."""
-    hit = answer.hits[n - 1] if 0 < n <= len(answer.hits) else None
-    return f"similarity {hit.similarity:.2f} · rank score {hit.score:.3f}" if hit else ""
+def _question_head(turn: int, typed: str) -> str:
+    """'<div class="rag-q">2. What did Kirby say?</div>', the question escaped and cut at 200 characters."""
+    return f'<div class="rag-q">{turn}. {esc(typed if len(typed) <= 200 else typed[:200] + "…")}</div>'
+
+
+def _source_item(n: int, chunk: rag.Chunk, hit: rag.Hit | None, spans: list[tuple[int, int]], attrs: str) -> str:
+    """One passage of the Sources panel: [n], title, publisher · date · scores, the text with `spans` in <mark>.
+    The scores are the question-passage cosine and the fused rank score of `hit` ('' without one)."""
+    meta = " · ".join(esc(x) for x in (chunk.publisher, chunk.date) if x)
+    score = f"similarity {hit.similarity:.2f} · rank score {hit.score:.3f}" if hit else ""
+    return (f'<li {attrs}>'
+            f'<div class="rag-source-head"><span class="rag-n">[{n}]</span> '
+            f'<span class="rag-title">{esc(chunk.title)}</span></div>'
+            f'<div class="rag-meta">{meta}{" · " if meta else ""}'
+            f'<span class="rag-score">{score}</span></div>'
+            f'<blockquote class="rag-passage">{highlight(chunk.text, spans)}</blockquote></li>')
 
 
 def render_panel(sections: list[str]) -> str:
