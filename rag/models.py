@@ -118,7 +118,7 @@ def _derived(model: Derived) -> Path:
     """The requantized file: made once from the verified source (to a temporary name, then renamed, so a crash
     never leaves a half-written model), then hash-checked like a packaged one."""
     source = _packaged(model.source)
-    target = source.parent / model.filename if source.parent == cache_dir() else cache_dir() / model.filename
+    target = cache_dir() / model.filename  # beside the assembled source
     if not target.exists():
         _quantize(source, target, model.ftype)
     return _verified(target, model, source)
