@@ -52,7 +52,8 @@ def build_variant() -> str:
 def prompts(limit: int | None) -> list[dict]:
     """Per question: the raw prompt (five whole passages), the engine's (whole) and the focused one."""
     from rag import Config, Pipeline, attribution, refusal
-    from rag.pipeline import _memo
+    from rag.embed import memo
+    from rag.kinds.model import sentence_scores
     from rag.prompt import build_messages, focus
 
     config = Config().with_env()
@@ -64,11 +65,11 @@ def prompts(limit: int | None) -> list[dict]:
         question = json.loads(line)["question"]
         hits = p.search(question, max(config.k, RAW_PASSAGES))
         if attribution.parse(question) or refusal.before_generation(question, hits, p.index.bm25.vocab,
-                                                                    p.initials())[0]:
+                                                                    p.initials()).refused:
             continue
         shown = hits[:config.k]
         engine, _, _ = build_messages(question, shown, count, budget)
-        scores = p._sentence_scores(question, shown, _memo(p.embedder.embed))
+        scores = sentence_scores(question, shown, memo(p.embedder.embed))
         focused, _, _ = build_messages(question, shown, count, budget, [focus(s, 1) for s in scores])
         pasted = "\n\n".join(h.chunk.text for h in hits[:RAW_PASSAGES])
         raw = [{"role": "system", "content": "Answer the question using the passages."},

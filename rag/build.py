@@ -154,6 +154,21 @@ def open_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, chunk_char
                       files)
 
 
+def open_configured(config, embedder: Embedder, named: bool, progress: bool = False):
+    """The store a Config names, brought up to date with its corpus: FAISS files (default) or Milvus.
+    -> (index, report)"""
+    c = config
+    if c.store == "milvus":
+        from .milvus_store import open_milvus
+        uri = c.milvus_uri or str(c.index_dir / "milvus.db")
+        return open_milvus(c.corpus_dir, uri, c.milvus_collection, embedder, c.chunk_chars, c.chunk_overlap,
+                           named=named, progress=progress)
+    if c.store != "faiss":
+        raise StoreError(f"unknown store {c.store!r}: use faiss or milvus")
+    return open_index(c.corpus_dir, c.index_dir, embedder, c.chunk_chars, c.chunk_overlap, named=named,
+                      progress=progress)
+
+
 def corpus_files(corpus_dir: Path) -> dict[str, list[int]]:
     """{relative path: [size, mtime_ns]} of the files `load_corpus` would read: a stat per file, no reading."""
     root = Path(corpus_dir)

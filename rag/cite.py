@@ -19,11 +19,11 @@ from .attribution import claimed_speaker, inverted, misattributed, parse
 from .bm25 import tokenize
 from .chunk import split_sentences
 from .prompt import posing
-from .refusal import REFUSAL, is_refusal
+from .refusal import is_refusal
 # MARKER: the one marker pattern, used app-wide
 from .terms import MARKER, content, fold, marker_numbers, mentions, names, numbers
 from .terms import MARKER_GROUP as _G
-from .types import Chunk, Citation, Hit, Reason
+from .types import Chunk, Citation, Hit
 
 # a line that opens with its marker, list style: '[1] Xi said so.' or '- [2] He left.' -> the marker ends it
 _LEADING_MARKER = re.compile(r"(?m)^([ \t]*(?:[-*•]|\d+[.)])?[ \t]*)((?:" + _G + r"[ \t]*)+)(\S.*?)[ \t]*$")
@@ -63,12 +63,18 @@ Embed = Callable[[list[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class Checked:
-    text: str
+    """What checking found: the supported sentences with their markers (`text`) and citations, the sentences
+    removed as unsupported, and whether the model said the passages don't answer. Whether that makes a
+    refusal, and why, is for `rag.refusal` to say."""
+
+    text: str  # the supported sentences; '' when none is
     citations: list[Citation]
-    refused: bool
-    reason: Reason = ""
     dropped: list[str] = field(default_factory=list)  # answer sentences removed as unsupported
-    note: str = ""  # for the reader, beside a refusal
+    declined: bool = False  # the model wrote that the passages don't answer (and cited nothing)
+
+    @property
+    def supported(self) -> bool:
+        return bool(self.citations)
 
 
 def tidy(text: str) -> str:
@@ -213,7 +219,7 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
     remove every sentence left without a supported marker; nothing supported left -> a refusal."""
     text = tidy(text.replace("...", "…"))  # three dots are one mark: no sentence ends inside them
     if is_refusal(text) and not MARKER.search(text):
-        return Checked(REFUSAL, [], True, "model_refused")
+        return Checked("", [], declined=True)
     text = _LEADING_MARKER.sub(lambda m: f"{m[1]}{m[3]} {m[2].strip()}", text)
     text = _MARKER_AFTER_END.sub(r"\2\1", text)  # 'closer. [2]' -> 'closer [2].': the marker joins its sentence
     spans = [(s, e) for s, e in split_sentences(text) if MARKER.sub("", text[s:e]).strip()]
@@ -269,8 +275,8 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
         out.append((joiner + _with_markers(claim, keep) if out else _with_markers(claim, keep), end))
     citations.sort(key=lambda c: (c.n, c.quote_start))
     if not citations:
-        return Checked(REFUSAL, [], True, "nothing_verifiable", dropped)
-    return Checked("".join(t for t, _ in out), citations, False, "", dropped)
+        return Checked("", [], dropped)
+    return Checked("".join(t for t, _ in out), citations, dropped)
 
 
 def _meanings(claims: list[str], hits: list[Hit], embed: Embed | None) -> list[list[dict[tuple[int, int], float]]]:
@@ -328,17 +334,22 @@ def _by_unit(figures: set[str]) -> dict[str, set[str]]:
     return out
 
 
-def conflicting(question: str, checked: Checked, hits: list[Hit],
+def asks_figure(question: str) -> bool:
+    """Does the question ask for a figure ('How long...?', 'When...?') or state one ('Did they talk for more
+    than four hours?')? Its answer is then compared with the figures other articles give (`conflicting`)."""
+    return bool(_QUANTITY_ASKED.search(question) or _by_unit(quantities(question)))
+
+
+def conflicting(checked: Checked, hits: list[Hit],
                 relevance: list[list[tuple[tuple[int, int], float]]]) -> list[tuple[int, tuple[int, int]]]:
     """Sentences of other articles that give a different figure of the same kind (hours, %, people) for
     what the question asks: (passage number, span) to cite beside the answer, so 'the articles differ' is
-    said, not hidden. A question asks for a figure ('How long...?') or states one ('Did they talk for
-    more than four hours?').
+    said, not hidden. Asked only of a question that `asks_figure`.
 
     'How long did they talk?' answered 'more than four hours' [1], passage [2] of another article says
     'almost four and a half hours' as relevantly -> [(2, span)]; passage [2] saying 'the two leaders' -> []
     """
-    if checked.refused or not (_QUANTITY_ASKED.search(question) or _by_unit(quantities(question))):
+    if not checked.supported:
         return []
     score = {(i + 1, span): sc for i, row in enumerate(relevance) for span, sc in row}
     cited = [(c.n, (c.quote_start, c.quote_start + len(c.quote))) for c in checked.citations]

@@ -66,7 +66,7 @@ def join(question: str, answers: list[Answer], asked: list[str], timings: dict[s
                   searched=" / ".join(a.searched for a in answers),
                   prompt_tokens=sum(a.prompt_tokens for a in answers),
                   completion_tokens=sum(a.completion_tokens for a in answers))
-    if not shown:
+    if not shown:  # no part answered: the first part's refusal, as rag.refusal gave its reason
         first = answers[0]
         return Answer(question=question, text=REFUSAL, refused=True, reason=first.reason, note=first.note,
                       hits=first.hits, **common)

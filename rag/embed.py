@@ -8,8 +8,9 @@ import logging
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -26,6 +27,45 @@ class Embedder(Protocol):
 
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """texts -> float32 array (len(texts), dim), rows L2-normalized."""
+
+
+QUERY_CACHE = 256  # query vectors kept (a repeated question skips the embedding model)
+
+
+class QueryCache:
+    """A question's embedding, from a small cache when the same question comes again."""
+
+    def __init__(self, embedder: Embedder, size: int = QUERY_CACHE):
+        self.embedder, self.size = embedder, size
+        self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def vector(self, question: str) -> np.ndarray:
+        with self._lock:
+            if question in self._vectors:
+                self._vectors.move_to_end(question)
+                return self._vectors[question]
+        one = getattr(self.embedder, "embed_query", None)
+        vector = one(question) if one else self.embedder.embed([question])[0]
+        with self._lock:
+            self._vectors[question] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+
+def memo(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.ndarray]:
+    """Embed each distinct text once per question (the sentences scored for the prompt are scored again
+    when the answer is checked)."""
+    cache: dict[str, np.ndarray] = {}
+
+    def embed_once(texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in cache]
+        if todo:
+            cache.update(zip(todo, embed(todo)))
+        return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    return embed_once
 
 
 class SentenceTransformerEmbedder:

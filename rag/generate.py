@@ -32,6 +32,17 @@ class Generator(Protocol):
         """Yield the reply's text pieces as they are generated."""
 
 
+def from_config(config) -> Generator:
+    """The generator a Config names: an OpenAI-compatible server when `llm_url` is set, else llama.cpp here."""
+    from .config import threads
+    c = config
+    if c.llm_url:
+        from .llm_server import OpenAIGenerator
+        return OpenAIGenerator(c.llm_url, c.llm_model, c.llm_key, c.llm, c.n_ctx, c.temperature, c.seed)
+    return LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed, reuse_prefix=c.reuse_prefix,
+                          lookup=c.lookup)
+
+
 class LlamaGenerator:
     """A GGUF chat model run by llama-cpp-python. llama.cpp contexts are not thread-safe, so `stream`
     holds a lock for the whole generation: concurrent callers wait their turn instead of corrupting state."""

@@ -7,10 +7,13 @@ the passages don't answer, or an answer none of whose sentences the passages sup
 from __future__ import annotations
 
 import re
-from typing import Container, Sequence
+from typing import TYPE_CHECKING, Container, NamedTuple, Sequence
 
 from .terms import MARKER_GROUP, dates, mentions, names, numbers, variants
 from .types import Hit, Reason
+
+if TYPE_CHECKING:
+    from .cite import Checked
 
 REFUSAL = "The articles don't say."
 
@@ -62,14 +65,14 @@ def unknown_names(question: str, hits: Sequence[Hit], vocabulary: Container[str]
 
 
 def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[str],
-                      initials: Container[str] = ()) -> tuple[Reason, str]:
-    """('', '') to go on, or the reason to refuse now (no model call) and a note for the reader."""
+                      initials: Container[str] = ()) -> "Verdict":
+    """Go on (a Verdict that does not refuse), or the reason to refuse now, with no model call."""
     if not hits:
-        return "no_passages", ""
+        return Verdict("no_passages")
     missing = unknown_names(question, hits, vocabulary, initials)
     if missing:
-        return "not_in_corpus", f"No article mentions {', '.join(f'“{m}”' for m in missing)}."
-    return "", ""
+        return Verdict("not_in_corpus", f"No article mentions {', '.join(f'“{m}”' for m in missing)}.")
+    return Verdict()
 
 
 # What 'how many', 'how much' and 'how old' ask for is a figure ('12 points', '153%', 'twenty-six'); 'how long' is
@@ -107,27 +110,45 @@ def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:
     return list({m.lower(): m for m in reversed(missing)}.values())[::-1]  # 'March' the name, 'march' the date: once
 
 
-def after_answer(question: str, cited: Sequence[Hit], refused_by_model: bool, verified: bool,
-                 answer: str = "") -> tuple[Reason, str]:
-    """('', '') to keep the checked answer, or why it becomes a refusal.
+class Verdict(NamedTuple):
+    """Why an answer is refused (`reason`, '' when it stands) and a sentence for the reader (`note`)."""
+
+    reason: Reason = ""
+    note: str = ""
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.reason)
+
+
+def unsupported(checked: "Checked") -> Verdict:
+    """A checked text that stands on nothing: the model declined, or none of its sentences is supported."""
+    if checked.declined:
+        return Verdict("model_refused")
+    if not checked.supported:
+        return Verdict("nothing_verifiable")
+    return Verdict()
+
+
+def after_answer(question: str, checked: "Checked", cited: Sequence[Hit]) -> Verdict:
+    """Whether the model's checked answer stands, or why it becomes a refusal.
 
     `cited` are the passages of the articles the answer cites (a name may sit in a neighbouring passage of
     the same article); an answer whose passages lack what the question pins down answers something else,
     and so does one that gives no figure when asked how many (`lacks_asked_kind`).
     """
-    if refused_by_model:
-        return "model_refused", ""
-    if not verified:
-        return "nothing_verifiable", ""
-    if lacks_asked_kind(question, answer):
-        return "not_answered", ""
+    if (verdict := unsupported(checked)).refused:
+        return verdict
+    if lacks_asked_kind(question, checked.text):
+        return Verdict("not_answered")
     missing = missing_constraints(question, cited)
     if missing:
-        return "nothing_relevant", f"The passages cited never mention {', '.join(f'“{m}”' for m in missing)}."
-    return "", ""
+        return Verdict("nothing_relevant", f"The passages cited never mention {', '.join(f'“{m}”' for m in missing)}.")
+    return Verdict()
 
 
-def about_nobody_quoted(who: str, topic: str, more: bool) -> tuple[Reason, str]:
+def about_nobody_quoted(who: str, topic: str, more: bool) -> Verdict:
     """'What did Hart say about Taiwan?' when the articles quote Hart, never on Taiwan."""
     about = f" about {topic}" if topic else ""
-    return "nothing_relevant", f"The articles quote {who}, but nothing{' new' if more else ''}{about}."
+    return Verdict("nothing_relevant", f"The articles quote {who}, but nothing{' new' if more else ''}{about}.")
+

@@ -3,6 +3,7 @@ a Filter (articles, publishers, date range) restricts both lists before ranking,
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date as Date, datetime
@@ -11,7 +12,11 @@ import numpy as np
 
 from .errors import QuestionError
 from .store import Index
+from .terms import phrase_initials
 from .types import Chunk, Hit
+
+INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
+_INITIALS: "weakref.WeakKeyDictionary[object, frozenset[str]]" = weakref.WeakKeyDictionary()
 
 _MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
@@ -196,3 +201,16 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
         if len(hits) == k:
             break
     return hits
+
+
+def corpus_initials(index: Index) -> frozenset[str]:
+    """Initials of the corpus's capitalised phrases (an acronym in a question is found where the articles
+    spell it out), computed once per index; above INITIALS_MAX chunks only retrieved passages are read."""
+    found = _INITIALS.get(index)
+    if found is None:
+        chunks = index.chunks
+        found = frozenset()
+        if len(chunks) <= INITIALS_MAX:  # each article's title once, not once per chunk
+            found = phrase_initials([c.text for c in chunks] + list(dict.fromkeys(c.title for c in chunks)))
+        _INITIALS[index] = found
+    return found

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from rag.chunk import speakers, split_sentences
-from rag.cite import agrees, check, conflicting, overlap, placeholder, support, tidy, unnamed_in
-from rag.refusal import REFUSAL, is_refusal
+from rag.cite import agrees, asks_figure, check, conflicting, overlap, placeholder, support, tidy, unnamed_in
+from rag.refusal import is_refusal, unsupported
 from rag.types import Chunk, Hit
 
 EXPORTS = "Trade boomed after the war began. China’s exports to Russia hit a record in April, jumping 153%."
@@ -45,7 +45,7 @@ def assert_exact_quotes(checked, hits=HITS):
 
 def test_a_supported_marker_is_kept_with_the_supporting_sentence_as_quote():
     checked = check("China’s exports to Russia jumped 153% in April [1].", HITS)
-    assert not checked.refused
+    assert checked.supported
     assert checked.text == "China’s exports to Russia jumped 153% in April [1]."
     [c] = checked.citations
     assert (c.n, c.quote) == (1, "China’s exports to Russia hit a record in April, jumping 153%.")
@@ -59,7 +59,7 @@ def test_a_marker_out_of_range_is_dropped():
     assert cited(checked) == [1]
     # weak support everywhere: the bad marker is simply gone, and nothing is left to cite
     checked = check("Something happened somewhere [7].", HITS)
-    assert checked.refused and checked.citations == [] and "[7]" not in checked.text
+    assert not checked.supported and checked.citations == [] and "[7]" not in checked.text
 
 
 def test_a_marker_on_a_passage_that_does_not_support_the_sentence_is_moved():
@@ -77,7 +77,7 @@ def test_a_wrong_marker_next_to_a_right_one_is_dropped():
 
 def test_an_unsupported_marker_with_nowhere_to_move_is_dropped_and_the_answer_refused():
     checked = check("Bananas are yellow and grow on tall plants [2].", HITS)
-    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+    assert not checked.supported and checked.text == "" and checked.citations == []
 
 
 @pytest.mark.parametrize("markers", ["[1, 2]", "[1,2]", "[1][2]", "[1] [2]"])
@@ -134,15 +134,16 @@ def test_a_verbatim_quote_wins_over_an_earlier_sentence_with_the_same_words():
     "The provided passages do not contain information about that.",
     "There is no information about the World Cup in the articles.",
 ])
-def test_the_models_refusal_becomes_the_refusal(reply):
+def test_the_models_refusal_is_reported_as_declined(reply):
     checked = check(reply, HITS)
-    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+    assert checked.declined and not checked.supported and checked.text == "" and checked.citations == []
+    assert unsupported(checked) == ("model_refused", "")
 
 
 @pytest.mark.parametrize("reply", ["", "   ", "\n"])
-def test_an_empty_answer_is_refused(reply):
+def test_an_empty_answer_supports_nothing(reply):
     checked = check(reply, HITS)
-    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+    assert not checked.supported and checked.text == "" and checked.citations == []
 
 
 @pytest.mark.parametrize("reply", [
@@ -151,11 +152,11 @@ def test_an_empty_answer_is_refused(reply):
 ])
 def test_an_answer_without_supported_citations_is_refused(reply):
     checked = check(reply, HITS)
-    assert checked.refused and checked.text == REFUSAL and checked.citations == []
+    assert not checked.supported and checked.text == "" and checked.citations == []
 
 
 def test_no_hits_means_refused():
-    assert check("Kirby said the countries grew closer [1].", []).refused
+    assert not check("Kirby said the countries grew closer [1].", []).supported
 
 
 def test_markers_go_before_the_final_period():
@@ -172,7 +173,7 @@ def test_a_marker_written_straight_after_the_period_moves_before_it():
 
 def test_a_marker_written_after_the_period_and_a_space_is_kept():
     checked = check("Kirby told reporters about it on Monday. [2]", HITS)
-    assert not checked.refused
+    assert checked.supported
     assert checked.text == "Kirby told reporters about it on Monday [2]."
 
 
@@ -257,7 +258,7 @@ def test_a_statement_put_in_the_wrong_mouth_is_removed():
     assert checked.text == "Blinken said any peace plan without a withdrawal is a stalling tactic [2]."
     assert cited(checked) == [2] and len(checked.dropped) == 1 and checked.dropped[0].startswith("Li Qiang")
     wrong = check("Bonnie Glaser said any peace plan without a withdrawal is “a stalling tactic” [2].", hits)
-    assert wrong.refused and wrong.reason == "nothing_verifiable"
+    assert not wrong.supported and unsupported(wrong).reason == "nothing_verifiable"
 
 
 def test_a_compound_sentence_cites_the_passage_for_each_part():
@@ -303,7 +304,7 @@ def test_a_name_no_cited_passage_gives_is_the_models_and_its_sentence_goes():
     hits[1] = hit(2, "Kirby spoke of the two countries in Geneva with Blinken.")
     assert [c.n for c in check(claim, hits).citations] == [1, 2]
     hits[1] = hit(2, "Kirby spoke of the two countries with Blinken.")
-    assert check(claim, hits).refused
+    assert not check(claim, hits).supported
 
 
 # what the checker must stop (issue 7): unsupported sentences, wrong numbers, flipped negations
@@ -318,12 +319,12 @@ def test_a_sentence_whose_marker_is_dropped_is_removed_not_kept_unmarked():
 
 def test_a_wrong_number_is_not_supported():
     checked = check("China’s exports to Russia fell 53% in April [1].", HITS)
-    assert checked.refused and checked.reason == "nothing_verifiable"
+    assert not checked.supported and unsupported(checked).reason == "nothing_verifiable"
 
 
 def test_a_flipped_negation_is_not_supported():
     checked = check("These two countries have not grown closer [2].", HITS)
-    assert checked.refused and checked.citations == []
+    assert not checked.supported and checked.citations == []
 
 
 def test_every_sentence_left_carries_a_verified_marker():
@@ -338,26 +339,26 @@ def test_every_sentence_left_carries_a_verified_marker():
 def test_an_alias_counts_as_support():
     hits = [hit(1, "The U.S. is concerned that Beijing could provide Russia with lethal aid.")]
     checked = check("The United States is concerned that Beijing could provide Russia with lethal aid [1].", hits)
-    assert not checked.refused and [c.n for c in checked.citations] == [1]
+    assert checked.supported and [c.n for c in checked.citations] == [1]
     assert overlap("United States concerned", "The U.S. is concerned.") == 1.0
 
 
 def test_a_paraphrase_counts_when_the_embedding_model_says_it_means_the_same():
     hits = [hit(1, "Beijing could provide Russia with lethal aid, officials fear.")]
     claim = "Officials worry its government might hand weapons over [1]."
-    assert check(claim, hits).refused  # few shared words: no support without meaning
+    assert not check(claim, hits).supported  # few shared words: no support without meaning
 
     def embed(texts):  # a model that finds the claim and the passage sentence alike
         return np.array([[1.0, 0.0] if "worry" in t or "fear" in t else [0.0, 1.0] for t in texts])
 
-    assert not check(claim, hits, embed).refused
+    assert check(claim, hits, embed).supported
 
 
 def test_a_sentence_that_only_restates_the_question_says_nothing():
     hits = [hit(1, "Xi and Putin, who have met about 40 times since 2010, called each other “dear friend”.")]
     question = "What did Xi and Putin call each other?"
-    assert check("Xi and Putin called each other [1].", hits, question=question).refused
-    assert not check("They called each other “dear friend” [1].", hits, question=question).refused
+    assert not check("Xi and Putin called each other [1].", hits, question=question).supported
+    assert check("They called each other “dear friend” [1].", hits, question=question).supported
 
 
 @pytest.mark.parametrize("claim, sentence, expected", [
@@ -429,22 +430,26 @@ def test_another_article_giving_another_figure_of_the_same_kind_is_cited_as_diff
     hits = [hit(1, SHORTER), hit(2, LONGER), hit(3, "The two leaders signed an agreement on Tuesday.")]
     answer = check("They met for more than four hours [1].", hits)
     # [2] is less relevant by the question's words (no 'Xi', 'Putin', 'Monday'), but counts the same hours
-    assert conflicting("How long did Xi and Putin talk on Monday?", answer, hits, _relevance(hits, [1.0, 0.78, 0.9])) \
-        == [(2, (0, len(LONGER)))]
-    # a yes/no question stating a figure asks for one too
-    assert conflicting("Did Xi and Putin talk for more than four and a half hours?", answer, hits,
-                       _relevance(hits, [1.0, 0.78, 0.9])) == [(2, (0, len(LONGER)))]
+    assert conflicting(answer, hits, _relevance(hits, [1.0, 0.78, 0.9])) == [(2, (0, len(LONGER)))]
     # far less relevant: another fact with its own figure
-    assert conflicting("How long did Xi and Putin talk on Monday?", answer, hits, _relevance(hits, [1.0, 0.6, 0.9])) == []
-    assert conflicting("What did Xi and Putin discuss?", answer, hits, _relevance(hits, [1.0, 0.78, 0.9])) == []
+    assert conflicting(answer, hits, _relevance(hits, [1.0, 0.6, 0.9])) == []
+    # a refused answer is compared with nothing
+    assert conflicting(check("Bananas are yellow [1].", hits), hits, _relevance(hits, [1.0, 0.78, 0.9])) == []
+
+
+def test_a_question_asking_for_or_stating_a_figure_asks_figures_to_be_compared():
+    assert asks_figure("How long did Xi and Putin talk on Monday?")
+    assert asks_figure("Did Xi and Putin talk for more than four and a half hours?")  # states one
+    assert asks_figure("When did Xi arrive?")
+    assert not asks_figure("What did Xi and Putin discuss?")
 
 
 def test_figures_that_count_other_things_or_say_the_same_are_no_conflict():
     same = "Putin and Xi talked for over 4 hours on Monday."
     hits = [hit(1, SHORTER), hit(2, same), hit(3, "The two leaders met 40 times since 2010.")]
     answer = check("They met for more than four hours [1].", hits)
-    assert conflicting("How long did Xi and Putin talk on Monday?", answer, hits, _relevance(hits, [1.0, 0.95, 0.95])) \
-        == []  # 'over 4 hours' is 'more than four hours'; '40 times' counts meetings, not hours
+    # 'over 4 hours' is 'more than four hours'; '40 times' counts meetings, not hours
+    assert conflicting(answer, hits, _relevance(hits, [1.0, 0.95, 0.95])) == []
 
 
 def test_a_number_the_claim_repeats_from_the_question_need_not_be_in_the_sentence():
@@ -471,7 +476,7 @@ def test_asked_what_a_person_said_an_answer_giving_what_they_were_told_is_remove
     told = "Xi told Mikhail Mishustin that China is willing to work with Russia [1]."
     assert check(told, hits, None, "What did Xi tell Mishustin?").text == told
     checked = check(told, hits, None, "What did Mishustin tell him?")
-    assert checked.refused and checked.dropped == [told.replace(" [1]", "")]
+    assert not checked.supported and checked.dropped == [told.replace(" [1]", "")]
     said = "Mishustin told Li Qiang that relations were at an unprecedented high level [1]."
     assert check(said, hits, None, "What did Mishustin tell him?").text == said
 
@@ -486,19 +491,19 @@ ELLIPSIS = hit(1, "The envoy said the talks would go on … for as long as neede
 def test_a_sentence_with_a_placeholder_is_dropped_even_where_its_words_match(slot):
     text = f"Officials said the summit would open on {slot} [1]. The leaders met in Samarkand on Thursday [1]."
     checked = check(text, [SUMMIT])
-    assert slot not in checked.text and not checked.refused
+    assert slot not in checked.text and checked.supported
     assert checked.text == "The leaders met in Samarkand on Thursday [1]."
     assert any(slot.replace("...", "…") in d for d in checked.dropped)  # three dots read as one ellipsis
 
 
 def test_an_answer_that_is_only_a_placeholder_is_refused():
     checked = check("The summit would open on [insert date] [1].", [SUMMIT])
-    assert checked.refused and checked.reason == "nothing_verifiable"
+    assert not checked.supported and unsupported(checked).reason == "nothing_verifiable"
 
 
 def test_the_articles_own_ellipsis_or_numeral_is_no_placeholder():
     checked = check("The envoy said the talks would go on … for as long as needed [1].", [ELLIPSIS])
-    assert not checked.refused and "…" in checked.text
+    assert checked.supported and "…" in checked.text
     assert placeholder("It was held at Super Bowl XX [1].", [ELLIPSIS]) == ""
     assert placeholder("It was held at Super Bowl XX [1].", [SUMMIT]) == "XX"
     assert placeholder("Kirby spoke on Monday [1, 2].", [SUMMIT]) == ""  # markers are no slots

@@ -8,6 +8,7 @@ import pytest
 from conftest import PROJECT, HashEmbedder, ScriptedGenerator
 
 import rag.cli
+import rag.generate
 import rag.pipeline
 from rag import build
 from rag.cli import main
@@ -38,7 +39,7 @@ def fakes(monkeypatch):
         monkeypatch.delenv(name)  # only this test's settings apply
     monkeypatch.setenv("RAG_MIN_SIMILARITY", "0")  # hash-embedder cosines are not calibrated like the real model's
     monkeypatch.setattr(rag.pipeline, "SentenceTransformerEmbedder", embedder)
-    monkeypatch.setattr(rag.pipeline, "LlamaGenerator", generator)
+    monkeypatch.setattr(rag.generate, "LlamaGenerator", generator)
     return Fakes
 
 

@@ -342,13 +342,14 @@ def test_export_footnotes_hold_the_exact_quotes_and_the_source():
 def test_cli_add_list_ask_within_and_remove(tmp_path, corpus_dir, capsys, monkeypatch):
     import os
 
+    import rag.generate
     import rag.pipeline
 
     for name in [k for k in os.environ if k.startswith("RAG_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("RAG_MIN_SIMILARITY", "0")
     monkeypatch.setattr(rag.pipeline, "SentenceTransformerEmbedder", lambda model, batch_size=64: HashEmbedder())
-    monkeypatch.setattr(rag.pipeline, "LlamaGenerator",
+    monkeypatch.setattr(rag.generate, "LlamaGenerator",
                         lambda *a, **k: ScriptedGenerator("Zorvath said it sells out by nine [1]."))
     where = ["--corpus", corpus_dir, "--index", tmp_path / "idx"]
 

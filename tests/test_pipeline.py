@@ -252,7 +252,7 @@ def test_when_the_second_pass_answer_does_not_check_out_the_refusal_stays(make_p
 
 
 def test_an_answer_without_the_figure_asked_for_gets_the_second_pass(make_pipeline, monkeypatch):
-    monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
+    monkeypatch.setattr("rag.second_pass.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
     reply = "Beijing’s proposal has met with skepticism from the U.S. and its allies [1]."  # true, but no count
     p = make_pipeline(reply, "no", "no")
     answer = p.ask("How many points are in Beijing’s peace proposal?")
@@ -261,7 +261,7 @@ def test_an_answer_without_the_figure_asked_for_gets_the_second_pass(make_pipeli
 
 
 def test_a_second_pass_answer_that_does_not_check_out_leaves_the_next_sentence_its_turn(make_pipeline, monkeypatch):
-    monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
+    monkeypatch.setattr("rag.second_pass.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
 
     def from_the_passage(messages):  # the model answers with what the passage it was shown says
         passage = messages[-1]["content"].split("\n")[1]
@@ -277,7 +277,7 @@ def test_a_second_pass_answer_that_does_not_check_out_leaves_the_next_sentence_i
 
 
 def test_a_no_for_the_closest_sentence_lets_the_next_one_be_judged(make_pipeline, monkeypatch):
-    monkeypatch.setattr("rag.pipeline.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
+    monkeypatch.setattr("rag.second_pass.RECOVER_SIMILARITY", -1.0)  # the hash embedder's cosines are low
     def from_the_passage(messages):  # the model answers with what the passage it was shown says
         passage = messages[-1]["content"].split("\n")[1]
         return re.findall(r"[^.!?]+[.!?]”?", passage)[-1].strip() + " [1]"
@@ -291,7 +291,7 @@ def test_a_no_for_the_closest_sentence_lets_the_next_one_be_judged(make_pipeline
 
 
 def test_one_sentence_in_two_passages_takes_one_judging_slot():
-    from rag.pipeline import _distinct
+    from rag.second_pass import distinct as _distinct
     from rag.types import Chunk, Hit
 
     def hit(text):
@@ -435,7 +435,7 @@ def test_the_prompt_fits_the_context_minus_the_answer(config, n_ctx, max_tokens)
 
 
 def test_the_second_pass_judges_first_the_sentence_saying_what_was_asked_of_the_names():
-    from rag.pipeline import _judging_order
+    from rag.second_pass import judging_order as _judging_order
     from rag.terms import content, share
     from rag.types import Chunk, Hit
     naming = "Xi and Putin, who have met about 40 times since 2010, reject the U.S. model."
@@ -451,7 +451,7 @@ def test_the_second_pass_judges_first_the_sentence_saying_what_was_asked_of_the_
 
 
 def test_asked_words_are_the_question_besides_its_names_in_any_inflection():
-    from rag.pipeline import _asked, _asked_share
+    from rag.second_pass import asked_words as _asked, asked_share as _asked_share
     assert _asked("What did Xi and Putin call each other?") == {"call", "each"}
     assert _asked("Who is Xi Jinping?") == {"xi", "jinping"}  # names only: the names are what is asked
     assert _asked_share({"call", "each"}, "Calling each other “dear friends,” they met.") == 1.0

@@ -1,9 +1,10 @@
 """rag/refusal.py: each refusal decision and its reason."""
 import pytest
 
+from rag.cite import Checked
 from rag.refusal import (EXPLAIN, after_answer, before_generation, explain, is_refusal, lacks_asked_kind,
-                         missing_constraints, unknown_names)
-from rag.types import Chunk, Hit, Reason
+                         missing_constraints, unknown_names, unsupported)
+from rag.types import Chunk, Citation, Hit, Reason
 from typing import get_args
 
 
@@ -84,7 +85,18 @@ def test_lacks_asked_kind(question, answer, lacks):
     assert lacks_asked_kind(question, answer) is lacks
 
 
+def _checked(text: str) -> Checked:
+    """What cite.check reports of an answer each of whose sentences the first passage supports."""
+    return Checked(text, [Citation(1, HITS[0].chunk, HITS[0].chunk.text)])
+
+
 def test_an_answer_without_the_figure_asked_for_is_not_an_answer():
-    assert after_answer("How many points?", HITS, False, True, "Beijing has a plan [1].")[0] == "not_answered"
-    assert after_answer("How many points?", HITS, False, True, "Beijing has a 12-point plan [1].") == ("", "")
-    assert after_answer("How many points?", HITS, True, False, "") == ("model_refused", "")
+    assert after_answer("How many points?", _checked("Beijing has a plan [1]."), HITS)[0] == "not_answered"
+    assert after_answer("How many points?", _checked("Beijing has a 12-point plan [1]."), HITS) == ("", "")
+
+
+def test_what_checking_found_decides_the_reason():
+    assert after_answer("How many points?", Checked("", [], declined=True), HITS) == ("model_refused", "")
+    assert after_answer("How many points?", Checked("", [], ["Bananas are yellow."]), HITS) \
+        == ("nothing_verifiable", "")
+    assert unsupported(_checked("Beijing has a plan [1].")) == ("", "") and not unsupported(_checked("x")).refused
