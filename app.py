@@ -37,7 +37,6 @@ EXAMPLES = [
     "How many times have Xi and Putin met since 2010?",
     "Who won the 2022 World Cup?",  # not in the articles: shows a refusal
 ]
-REFUSAL = rag.REFUSAL  # the engine's one refusal text
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Arial", "sans-serif"]
 SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # serving anywhere else needs a password (the page writes to disk)
@@ -123,10 +122,10 @@ def render_reply(answer: rag.Answer, turn: int, typed: str) -> str:
     """The finished bubble: answer (or refusal), 'Searched: …' when it differs or on refusal, timings."""
     if answer.refused:
         said = answer.text.strip()
-        if said.casefold().startswith(REFUSAL.casefold().rstrip(".")):
+        if said.casefold().startswith(rag.REFUSAL.casefold().rstrip(".")):
             body = f'<strong class="rag-refusal">{as_text(said)}</strong>'
         else:
-            body = f'<strong class="rag-refusal">{as_text(REFUSAL)}</strong> ' + as_text(said)
+            body = f'<strong class="rag-refusal">{as_text(rag.REFUSAL)}</strong> ' + as_text(said)
     else:
         body = render_text(answer.text, turn, {c.n for c in answer.citations})
     lines = [body]
@@ -202,7 +201,7 @@ def render_sources(answer: rag.Answer, turn: int, typed: str) -> str:
         why = f'<div class="rag-reason">Why: {esc(reason)}</div>' if reason else ""
         return (
             f'<section class="rag-answer rag-refused" id="ans-{turn}">{head}'
-            f'<div class="rag-refusal">{esc(REFUSAL)}</div>{why}{searched}{more}</section>'
+            f'<div class="rag-refusal">{esc(rag.REFUSAL)}</div>{why}{searched}{more}</section>'
         )
     by_n: dict[int, list[rag.Citation]] = {}
     for c in answer.citations:
