@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import Config, Pipeline
+from rag import Answer, Config, Pipeline
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
@@ -90,3 +90,27 @@ def stop(process, timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+# ---- shared by the pipeline, kinds and second-pass tests ----
+KIRBY_Q = "How did Kirby describe the two countries?"
+# The first hit for KIRBY_Q (hash embedder) holds this sentence.
+KIRBY_REPLY = "Kirby said these two countries have grown closer [1]."
+EXPORTS_Q = "How much did China export to Russia in April?"
+EXPORTS_REPLY = "China’s exports to Russia hit a record in April, jumping 153% [1]."
+
+
+def user_prompt(generator: "ScriptedGenerator", i: int = -1) -> str:
+    system, *examples, user = generator.prompts[i]
+    assert system["role"] == "system" and user["role"] == "user"
+    assert [m["role"] for m in examples] == ["user", "assistant"] * (len(examples) // 2)
+    return user["content"]
+
+
+def assert_exact_quotes(answer: Answer):
+    for c in answer.citations:
+        assert 1 <= c.n <= len(answer.hits)
+        assert c.chunk == answer.hits[c.n - 1].chunk
+        assert c.quote and c.quote in c.chunk.text
+        assert c.chunk.text[c.quote_start:c.quote_start + len(c.quote)] == c.quote
+

@@ -1,10 +1,9 @@
 """rag/compound.py: a question asking two things, split into its parts, each answered alone, joined."""
-import re
 import pytest
 
 from rag.compound import join, parts, separate
 from rag.prompt import REFUSAL
-from rag.types import Answer, Chunk, Citation, Evidence, Hit
+from rag.types import Answer, Chunk, Citation, Hit
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -78,21 +77,3 @@ def test_join_of_parts_all_refused_is_the_first_refusal():
     joined = join("Q?", refused, ["Q1?", "Q2?"], {})
     assert joined.refused and joined.text == REFUSAL and joined.reason == "not_in_corpus"
     assert joined.note == "No article mentions “FIFA”." and joined.citations == []
-
-
-def test_a_question_about_two_different_people_is_answered_part_by_part(make_pipeline):
-    p = make_pipeline("John Kirby is the National Security Council coordinator [1].",
-                      "Bonnie Glaser is managing director of the Indo-Pacific program at the German Marshall Fund [1].")
-    pieces = list(p.stream("What is John Kirby's job, and what position does Bonnie Glaser hold?"))
-    final = pieces[-1]
-    assert len(p.generator.prompts) == 2  # one model call per part, each with its own passages
-    asked = [m[-1]["content"].rsplit("Question:", 1)[1].strip() for m in p.generator.prompts]
-    assert asked == ["What is John Kirby's job?", "What position does Bonnie Glaser hold?"]
-    assert not final.refused and "coordinator" in final.text and "German Marshall Fund" in final.text
-    ns = [int(n) for n in re.findall(r"\[(\d+)\]", final.text)]
-    assert len(ns) == 2 and ns[0] != ns[1]  # two passages, numbered apart
-    for c in final.citations:
-        assert final.hits[c.n - 1].chunk == c.chunk and c.quote in c.chunk.text
-    assert {c.chunk.doc_id for c in final.citations} == {"000_d23a82ec91eb8c2b", "003_61459b7c16ee4894"}
-    assert "".join(x for x in pieces[:-1] if isinstance(x, str)).count("\n") >= 1  # the parts stream one by one
-    assert sum(isinstance(x, Evidence) for x in pieces) == 2  # each part's passages on screen as it is read
