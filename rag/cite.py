@@ -239,31 +239,11 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
             dropped.append(_with_markers(claim, []))
             continue
         cited = [n for group in MARKER.findall(sentence) for n in marker_numbers(group)]
-        scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question, said[n - 1])
-                  for n in range(1, len(hits) + 1)}
-        best = max(scored, key=lambda n: (scored[n][0], -n)) if scored else 0
-        top = scored[best][0] if scored else 0.0
-        # a cited passage stays when it supports the claim nearly as well as the best passage does
-        keep = [n for n in dict.fromkeys(cited)
-                if n in scored and scored[n][0] >= max(MIN_SUPPORT, top - MARGIN)]
-        if not keep and top >= MOVE_SUPPORT:
-            keep = [best]
-        if not keep:
+        quotes = _quotes_for(claim, cited, hits, meaning, question, said)
+        if not quotes:
             dropped.append(_with_markers(claim, []))
             continue
-        quotes = {n: scored[n][1] for n in keep}
-        quotes.update(_complement(claim, hits, quotes))  # 'X said A, and B': a second passage may hold B
         keep = sorted(quotes)
-        missing = unnamed_in(claim, [hits[n - 1].chunk for n in keep], question)
-        if missing:  # a name the cited passages never give: another passage that gives them joins, or it goes
-            giving = [n for n in scored if n not in quotes and scored[n][0] > 0
-                      and not not_given(missing, [hits[n - 1].chunk])]
-            if not giving:
-                dropped.append(_with_markers(claim, []))
-                continue
-            n = max(giving, key=lambda n: (scored[n][0], -n))
-            quotes[n] = scored[n][1]
-            keep = sorted(quotes)
         for n in keep:
             s, e = quotes[n]
             chunk = hits[n - 1].chunk
@@ -277,6 +257,35 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
     if not citations:
         return Checked("", [], dropped)
     return Checked("".join(t for t, _ in out), citations, dropped)
+
+
+def _quotes_for(claim: str, cited: list[int], hits: list[Hit], meaning: list[dict[tuple[int, int], float]],
+                question: str, said: list[dict[tuple[int, int], str]]) -> dict[int, tuple[int, int]]:
+    """{passage number: span of its supporting sentence} for one claim, {} when no passage supports it.
+
+    A cited passage stays when it supports the claim nearly as well as the best passage does; an uncited
+    one that supports it strongly takes the marker's place; a second passage may hold the rest of the
+    claim (`_complement`); a name the cited passages never give brings in a passage that gives it."""
+    scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question, said[n - 1])
+              for n in range(1, len(hits) + 1)}
+    best = max(scored, key=lambda n: (scored[n][0], -n)) if scored else 0
+    top = scored[best][0] if scored else 0.0
+    keep = [n for n in dict.fromkeys(cited) if n in scored and scored[n][0] >= max(MIN_SUPPORT, top - MARGIN)]
+    if not keep and top >= MOVE_SUPPORT:
+        keep = [best]
+    if not keep:
+        return {}
+    quotes = {n: scored[n][1] for n in keep}
+    quotes.update(_complement(claim, hits, quotes))  # 'X said A, and B': a second passage may hold B
+    missing = unnamed_in(claim, [hits[n - 1].chunk for n in sorted(quotes)], question)
+    if missing:  # a name the cited passages never give: another passage that gives them joins, or it goes
+        giving = [n for n in scored if n not in quotes and scored[n][0] > 0
+                  and not not_given(missing, [hits[n - 1].chunk])]
+        if not giving:
+            return {}
+        n = max(giving, key=lambda n: (scored[n][0], -n))
+        quotes[n] = scored[n][1]
+    return quotes
 
 
 def _meanings(claims: list[str], hits: list[Hit], embed: Embed | None) -> list[list[dict[tuple[int, int], float]]]:
