@@ -2,31 +2,11 @@
 tokenizer, so 'U.S.' still matches 'US' and plurals fold."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
-_STOP = frozenset(
-    "a an and are as at be been but by did do does for from had has have he her him his how i in into is it its "
-    "me my of on or our she so than that the their them then there these they this to was we were what when "
-    "where which who whom why will with would you your about after also any can could more most other over "
-    "said say says should some such tell told up".split()
-)
-
-
-def tokenize(text: str) -> list[str]:
-    """'What did Kirby say about China’s exports?' -> ['kirby', 'china', 'export']"""
-    out = []
-    text = re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group().replace(".", ""), text.lower())  # 'u.s.' -> 'us'
-    for word in re.findall(r"[a-z0-9]+", text.replace("’", "'")):
-        if len(word) < 2 or word in _STOP:
-            continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]  # plural-insensitive without a stemmer dependency
-        out.append(word)
-    return out
-
+from .terms import tokenize
 
 class BM25:
     """Build once from texts, search by query string; rows are the positions of the texts."""

@@ -16,12 +16,11 @@ from typing import Callable
 import numpy as np
 
 from .attribution import claimed_speaker, inverted, misattributed, parse
-from .bm25 import tokenize
 from .chunk import split_sentences
 from .prompt import posing
 from .refusal import is_refusal
 # MARKER: the one marker pattern, used app-wide
-from .terms import MARKER, content, fold, marker_numbers, mentions, names, numbers
+from .terms import ASKS_QUANTITY, MARKER, content, fold, marker_numbers, mentions, names, numbers, stem, tokenize
 from .terms import MARKER_GROUP as _G
 from .types import Chunk, Citation, Hit
 
@@ -146,8 +145,8 @@ def _negated(sentence: str) -> set[str]:
 
 def _beyond(text: str, question: str) -> set[str]:
     """The text's content words the question does not hold: ('Sergei Korolev', 'Where was Korolev born?') -> {'sergei'}"""
-    asked = {_stem(w) for w in content(question)}
-    return {w for w in content(text) if _stem(w) not in asked}
+    asked = {stem(w) for w in content(question)}
+    return {w for w in content(text) if stem(w) not in asked}
 
 
 def overlap(claim: str, sentence: str, question: str = "") -> float:
@@ -163,14 +162,6 @@ def overlap(claim: str, sentence: str, question: str = "") -> float:
         if mentions(sentence, name):
             found |= content(name) & words
     return len(found) / len(words)
-
-
-def _stem(word: str) -> str:
-    """Enough stemming to see a restated question: 'called' ~ 'call', 'meeting' ~ 'meet'."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[:-len(suffix)]
-    return word
 
 
 def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | None = None,
@@ -307,8 +298,6 @@ def _meanings(claims: list[str], hits: list[Hit], embed: Embed | None) -> list[l
     return out
 
 
-_QUANTITY_ASKED = re.compile(r"\bhow (?:long|many|much|often|far|old|big|large|high)\b|\bwhat (?:number|percentage|"
-                             r"amount|share|proportion)\b|\bwhen\b", re.I)
 # what may stand before a figure, and how it compares: 'over 4 hours' is 'more than four hours'
 _QUALIFIER = {"more than": ">", "over": ">", "at least": ">=", "less than": "<", "fewer than": "<", "under": "<",
               "almost": "~", "nearly": "~", "about": "~", "around": "~", "roughly": "~", "some": "~"}
@@ -346,7 +335,7 @@ def _by_unit(figures: set[str]) -> dict[str, set[str]]:
 def asks_figure(question: str) -> bool:
     """Does the question ask for a figure ('How long...?', 'When...?') or state one ('Did they talk for more
     than four hours?')? Its answer is then compared with the figures other articles give (`conflicting`)."""
-    return bool(_QUANTITY_ASKED.search(question) or _by_unit(quantities(question)))
+    return bool(ASKS_QUANTITY.search(question) or _by_unit(quantities(question)))
 
 
 def conflicting(checked: Checked, hits: list[Hit],

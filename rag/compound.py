@@ -15,9 +15,8 @@ import re
 from dataclasses import replace
 
 from .cite import MARKER
-from .followup import entities
 from .refusal import REFUSAL
-from .terms import marker_numbers
+from .terms import POINTS_BACK, marker_numbers, subjects
 from .types import Answer, Citation, Hit
 
 MAX_PARTS = 3  # a longer list of questions is read whole
@@ -26,7 +25,6 @@ _WH = r"(?:what|which|who|whom|whose|where|when|why|how)"
 _JOIN = re.compile(rf"(?:,?\s+and\s+|\s*;\s*|\?\s+)(?=(?:(?:in|on|at|for|from|to|by|with|of)\s+)?{_WH}\b)", re.I)
 _OWN_VERB = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|may|might)\b",
                        re.I)
-_REFERS_BACK = re.compile(r"\b(?:he|she|him|her|his|they|them|their|it|its)\b", re.I)
 MIN_WORDS = 3  # each part: 'Who is Kirby' is a question, 'How' is not
 
 
@@ -53,7 +51,7 @@ def parts(question: str) -> list[str]:
         return [question]
     out = [p[0].upper() + p[1:] + "?" for p in pieces]
     first = out[0]
-    return [first] + [p if entities(p) or _REFERS_BACK.search(p) else f"{p} ({first})" for p in out[1:]]
+    return [first] + [p if subjects(p) or POINTS_BACK.search(p) else f"{p} ({first})" for p in out[1:]]
 
 
 def join(question: str, answers: list[Answer], asked: list[str], timings: dict[str, float]) -> Answer:
@@ -105,11 +103,11 @@ def separate(asked: list[str]) -> bool:
     of something else, which another article may hold ('What is Kirby's job, and what position does Glaser
     hold?'). Parts about one thing are read whole: one passage often answers both."""
     def words(text: str) -> set[str]:
-        return {w.lower() for name in entities(text) for w in name.split()}
+        return {w.lower() for name in subjects(text) for w in name.split()}
 
     first = words(asked[0])
     for part in asked[1:]:
         own = part.split(" (")[0]
-        if _REFERS_BACK.search(own) or not words(own) or words(own) & first:
+        if POINTS_BACK.search(own) or not words(own) or words(own) & first:
             return False
     return True

@@ -3,31 +3,10 @@ from __future__ import annotations
 
 import re
 
-_REFERS_BACK = re.compile(
-    r"\b(he|she|him|her|his|hers|they|them|their|theirs|else|also|too|more|other|same)\b", re.I
-)
+from .terms import REFERS_BACK, subjects
+
 _PERSON = {"he": "{}", "she": "{}", "him": "{}", "her": "{}", "his": "{}’s", "hers": "{}’s"}
 _GROUP = {"they": "{}", "them": "{}", "their": "{}’s", "theirs": "{}’s"}
-_NAME = r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*"
-_ENTITY = re.compile(rf"{_NAME}(?:\s+and\s+{_NAME})?")  # 'Xi and Putin' is one subject
-_NOT_ENTITY = {"What", "Who", "Whom", "How", "When", "Where", "Why", "Which", "Did", "Does", "Do", "Is", "Are",
-               "Was", "Were", "Tell", "The", "And", "Can", "Could", "Has", "Have", "In", "On", "According", "A", "I"}
-
-
-def entities(text: str) -> list[str]:
-    """Capitalised names in a question, question words removed.
-
-    'What did John Kirby say about Xi?' -> ['John Kirby', 'Xi']
-    """
-    out = []
-    for m in _ENTITY.finditer(text):
-        words = m.group().split()
-        while words and words[0] in _NOT_ENTITY:
-            words = words[1:]
-        name = re.sub(r"[’']s$", "", " ".join(words))
-        if name:
-            out.append(name)
-    return out
 
 
 def _replace(m: re.Match, table: dict[str, str], subject: str) -> str:
@@ -75,8 +54,8 @@ def _resolve(question: str, subject: str, carried: str) -> tuple[str, str, str]:
     ('What else?', 'Kirby', 'What did Kirby say?') -> ('What else? (What did Kirby say?)', 'Kirby', 'What did Kirby say?')
     """
     text = question
-    back = _REFERS_BACK.search(question)
-    if carried and back and not entities(question[:back.start()]):
+    back = REFERS_BACK.search(question)
+    if carried and back and not subjects(question[:back.start()]):
         # it refers back and does not name its own subject first
         for table, fits in ((_PERSON, bool(subject)), (_GROUP, " and " in subject)):
             pronouns = re.compile(r"\b(" + "|".join(table) + r")\b", re.I)
@@ -87,7 +66,7 @@ def _resolve(question: str, subject: str, carried: str) -> tuple[str, str, str]:
         else:
             # 'And what were they worth?' needs the whole earlier question; a chain of these carries that one
             # question instead of nesting every earlier turn
-            names = entities(question)
+            names = subjects(question)
             return f"{question} ({carried})", names[0] if names else subject, carried
-    names = entities(text)
+    names = subjects(text)
     return text, names[0] if names else subject, text

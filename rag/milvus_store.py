@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bm25 import tokenize
+from .terms import tokenize
 from .chunk import chunk_document
 from .corpus import load_corpus
 from .embed import Embedder

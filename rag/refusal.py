@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Container, NamedTuple, Sequence
 
-from .terms import MARKER_GROUP, dates, mentions, names, numbers, variants
+from .terms import ASKS_COUNT, ASKS_LENGTH, MARKER_GROUP, TIME_UNIT, dates, mentions, names, numbers, variants
 from .types import Hit, Reason
 
 if TYPE_CHECKING:
@@ -78,9 +78,6 @@ def before_generation(question: str, hits: Sequence[Hit], vocabulary: Container[
 # What 'how many', 'how much' and 'how old' ask for is a figure ('12 points', '153%', 'twenty-six'); 'how long' is
 # answered by a figure or by a unit of time ('weeks before', 'hours before'). These are the question words
 # of English, not words of any corpus. An answer holding none of it answers another question.
-_ASKS_FIGURE = re.compile(r"\bhow\s+(?:many|much|old)\b", re.I)
-_ASKS_LENGTH = re.compile(r"\bhow\s+long\b", re.I)
-_TIME_UNIT = re.compile(r"\b(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ies))s?\b", re.I)
 _MARKERS = re.compile(MARKER_GROUP)
 
 
@@ -92,9 +89,9 @@ def lacks_asked_kind(question: str, text: str) -> bool:
     text = _MARKERS.sub(" ", text)
     if numbers(text):
         return False
-    if _ASKS_LENGTH.search(question):
-        return not _TIME_UNIT.search(text)
-    return bool(_ASKS_FIGURE.search(question))
+    if ASKS_LENGTH.search(question):
+        return not TIME_UNIT.search(text)
+    return bool(ASKS_COUNT.search(question))
 
 
 def missing_constraints(question: str, passages: Sequence[Hit]) -> list[str]:

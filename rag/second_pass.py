@@ -14,7 +14,7 @@ from . import cite
 from .chunk import split_sentences
 from .prompt import SYSTEM_JUDGE, SYSTEM_RETRY, build_messages
 from .refusal import Verdict, missing_constraints
-from .terms import content, share, unnamed
+from .terms import content, inflected_in, share, unnamed
 from .types import Hit
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def asked_words(question: str) -> set[str]:
 def asked_share(asked: set[str], text: str) -> float:
     """Share of the asked words in the text, in any inflection: ({'call', 'each'}, 'Calling each other') -> 1.0"""
     there = content(text)
-    held = [w for w in asked if w in there or any(w + end in there for end in ("ing", "ed", "d", "es"))]
+    held = [w for w in asked if inflected_in(w, there)]
     return len(held) / len(asked) if asked else 0.0
 
 

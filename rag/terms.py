@@ -12,7 +12,81 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from .bm25 import tokenize
+
+# ---- words: the one stop list, tokenizer and stemmer (BM25, support checks and questions all read these) ----
+STOP_WORDS = frozenset(
+    "a an and are as at be been but by did do does for from had has have he her him his how i in into is it its "
+    "me my of on or our she so than that the their them then there these they this to was we were what when "
+    "where which who whom why will with would you your about after also any can could more most other over "
+    "said say says should some such tell told up".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """'What did Kirby say about China’s exports?' -> ['kirby', 'china', 'export']"""
+    out = []
+    text = re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group().replace(".", ""), text.lower())  # 'u.s.' -> 'us'
+    for word in re.findall(r"[a-z0-9]+", text.replace("’", "'")):
+        if len(word) < 2 or word in STOP_WORDS:
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]  # plural-insensitive without a stemmer dependency
+        out.append(word)
+    return out
+
+
+def stem(word: str) -> str:
+    """Enough stemming to see a restated question: 'called' ~ 'call', 'meeting' ~ 'meet'."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[:-len(suffix)]
+    return word
+
+
+def inflected_in(word: str, words: set[str]) -> bool:
+    """The word, or an inflection of it, among `words` (tokens): ('call', {'calling'}) -> True"""
+    return word in words or any(word + end in words for end in ("ing", "ed", "d", "es"))
+
+
+# ---- question forms: what a question asks for, and the words that refer back to an earlier one ----
+PERSON_PRONOUNS = ("he", "she", "him", "her", "his", "hers")
+GROUP_PRONOUNS = ("they", "them", "their", "theirs")
+THING_PRONOUNS = ("it", "its")
+# a follow-up that says 'else' or 'also' asks more of what was asked before
+REFERS_BACK = re.compile(r"\b(" + "|".join(PERSON_PRONOUNS + GROUP_PRONOUNS + ("else", "also", "too", "more", "other",
+                                                                               "same")) + r")\b", re.I)
+# a part of a question that says 'he' or 'it' asks of what an earlier part named
+POINTS_BACK = re.compile(r"\b(?:" + "|".join(PERSON_PRONOUNS + GROUP_PRONOUNS + THING_PRONOUNS) + r")\b", re.I)
+# 'how many', 'how much' and 'how old' ask for a figure; 'how long' for a figure or a unit of time; these and the
+# others here ask for a quantity whose figures other articles may give differently
+ASKS_COUNT = re.compile(r"\bhow\s+(?:many|much|old)\b", re.I)
+ASKS_LENGTH = re.compile(r"\bhow\s+long\b", re.I)
+ASKS_QUANTITY = re.compile(r"\bhow (?:long|many|much|often|far|old|big|large|high)\b|\bwhat (?:number|percentage|"
+                           r"amount|share|proportion)\b|\bwhen\b", re.I)
+TIME_UNIT = re.compile(r"\b(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ies))s?\b", re.I)
+
+# ---- names: capitalised words, the function words that open a question removed ----
+_SUBJECT_NAME = r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*"
+_SUBJECT = re.compile(rf"{_SUBJECT_NAME}(?:\s+and\s+{_SUBJECT_NAME})?")  # 'Xi and Putin' is one subject
+_NOT_SUBJECT = {"What", "Who", "Whom", "How", "When", "Where", "Why", "Which", "Did", "Does", "Do", "Is", "Are",
+                "Was", "Were", "Tell", "The", "And", "Can", "Could", "Has", "Have", "In", "On", "According", "A", "I"}
+
+
+def subjects(text: str) -> list[str]:
+    """What a question names, 'X and Y' as one subject (what a later 'they' stands for), question words removed.
+
+    'What did John Kirby say about Xi?' -> ['John Kirby', 'Xi']; 'What did Xi and Putin sign?' -> ['Xi and Putin']
+    """
+    out = []
+    for m in _SUBJECT.finditer(text):
+        words = m.group().split()
+        while words and words[0] in _NOT_SUBJECT:
+            words = words[1:]
+        name = re.sub(r"[’']s$", "", " ".join(words))
+        if name:
+            out.append(name)
+    return out
+
 
 # Aliases initials cannot derive: general English, not tied to any corpus (each group is one entity).
 ALIASES = (

@@ -1,7 +1,8 @@
 """rag/bm25.py: tokenizer, ranking on a toy corpus, save/load."""
 import pytest
 
-from rag.bm25 import BM25, tokenize
+from rag.bm25 import BM25
+from rag.terms import tokenize
 
 TOY = [
     "The cat sat on the mat.",  # 0

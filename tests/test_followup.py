@@ -7,7 +7,7 @@ import sys
 import pytest
 from conftest import PROJECT
 
-from rag.followup import entities, standalone
+from rag.followup import standalone
 
 
 def turns(*questions: str, answers: bool = False) -> list[dict]:
@@ -18,17 +18,6 @@ def turns(*questions: str, answers: bool = False) -> list[dict]:
         if answers:
             out.append({"role": "assistant", "content": "Joe Biden was mentioned [1]."})
     return out
-
-
-@pytest.mark.parametrize("text, names", [
-    ("What did John Kirby say about Xi?", ["John Kirby", "Xi"]),
-    ("Who is Bonnie Glaser?", ["Bonnie Glaser"]),
-    ("What did Xi and Putin agree on?", ["Xi and Putin"]),
-    ("Where is Bonnie Glaser’s think tank?", ["Bonnie Glaser"]),
-    ("How much did exports grow?", []),
-])
-def test_entities(text, names):
-    assert entities(text) == names
 
 
 @pytest.mark.parametrize("answers", [False, True])

@@ -1,7 +1,8 @@
 """rag/terms.py: names, numbers and dates of a question, and mentions under any spelling."""
 import pytest
 
-from rag.terms import MARKER, dates, initials, marker_numbers, mentions, names, numbers, phrase_initials, variants
+from rag.terms import (MARKER, POINTS_BACK, REFERS_BACK, dates, inflected_in, initials, marker_numbers, mentions, names,
+                       numbers, phrase_initials, stem, subjects, tokenize, variants)
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -93,3 +94,25 @@ def test_unnamed_leaves_out_the_words_of_names():
 def test_marker_numbers_reads_every_marker_spelling():
     groups = [m[1] for m in MARKER.finditer("A [1]. B [2, 3]. C [4,5]. D [12].")]
     assert [marker_numbers(g) for g in groups] == [[1], [2, 3], [4, 5], [12]]
+
+
+@pytest.mark.parametrize("text, names", [
+    ("What did John Kirby say about Xi?", ["John Kirby", "Xi"]),
+    ("Who is Bonnie Glaser?", ["Bonnie Glaser"]),
+    ("What did Xi and Putin agree on?", ["Xi and Putin"]),
+    ("Where is Bonnie Glaser’s think tank?", ["Bonnie Glaser"]),
+    ("How much did exports grow?", []),
+])
+def test_subjects(text, names):
+    assert subjects(text) == names
+
+
+def test_one_tokenizer_one_stemmer():
+    assert tokenize("What did Kirby say about China’s exports to the U.S.?") == ["kirby", "china", "export", "us"]
+    assert stem("called") == "call" and stem("meeting") == "meet" and stem("is") == "is"
+    assert inflected_in("call", {"calling"}) and inflected_in("agree", {"agreed"}) and not inflected_in("call", {"cal"})
+
+
+def test_words_that_refer_back():
+    assert REFERS_BACK.search("What else did he say?") and not REFERS_BACK.search("Who is Kirby?")
+    assert POINTS_BACK.search("when did it happen") and not POINTS_BACK.search("What else happened?")
