@@ -68,8 +68,6 @@ TIME_UNIT = re.compile(r"\b(?:second|minute|hour|day|week|fortnight|month|year|d
 # ---- names: capitalised words, the function words that open a question removed ----
 _SUBJECT_NAME = r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*"
 _SUBJECT = re.compile(rf"{_SUBJECT_NAME}(?:\s+and\s+{_SUBJECT_NAME})?")  # 'Xi and Putin' is one subject
-_NOT_SUBJECT = {"What", "Who", "Whom", "How", "When", "Where", "Why", "Which", "Did", "Does", "Do", "Is", "Are",
-                "Was", "Were", "Tell", "The", "And", "Can", "Could", "Has", "Have", "In", "On", "According", "A", "I"}
 
 
 def subjects(text: str) -> list[str]:
@@ -80,7 +78,7 @@ def subjects(text: str) -> list[str]:
     out = []
     for m in _SUBJECT.finditer(text):
         words = m.group().split()
-        while words and words[0] in _NOT_SUBJECT:
+        while words and words[0].lower() in FUNCTION_WORDS:
             words = words[1:]
         name = re.sub(r"[’']s$", "", " ".join(words))
         if name:
@@ -96,11 +94,12 @@ ALIASES = (
     ("united nations", "un"),
     ("soviet union", "ussr"),
 )
-# Capitalised words that open a question or sentence without naming anything.
-_FUNCTION = frozenset(
+# Capitalised words that open a question or sentence without naming anything: the one list both name
+# extractors (`names`, `subjects`) strip.
+FUNCTION_WORDS = frozenset(
     "what who whom whose which when where why how did does do is are was were will would can could should has have "
     "had the a an in on at of for to and or but if tell according give list name describe explain summarize "
-    "summarise compare according besides apart also".split()
+    "summarise compare according besides apart also i".split()
 )
 _MONTHS = ("january february march april june july august september october november december "
            "monday tuesday wednesday thursday friday saturday sunday").split()
@@ -156,7 +155,7 @@ def _names_in(m: re.Match) -> list[str]:
     runs.append(run)
     out = []
     for i, words in enumerate(runs):
-        while words and words[0].lower() in _FUNCTION:
+        while words and words[0].lower() in FUNCTION_WORDS:
             words = words[1:]
         while words and words[-1].lower() in _JOINERS:
             words = words[:-1]

@@ -100,3 +100,9 @@ def test_what_checking_found_decides_the_reason():
     assert after_answer("How many points?", Checked("", [], ["Bananas are yellow."]), HITS) \
         == ("nothing_verifiable", "")
     assert unsupported(_checked("Beijing has a plan [1].")) == ("", "") and not unsupported(_checked("x")).refused
+
+
+def test_the_pronoun_i_is_no_name_the_articles_must_mention():
+    # 'I' opened no sentence, so it was taken for a name no article mentions: a refusal before the model
+    assert unknown_names("Can I ask what Beijing could give Russia?", HITS, VOCAB) == []
+    assert before_generation("What, as I recall, is Beijing worried about?", HITS, VOCAB) == ("", "")
