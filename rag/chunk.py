@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from .terms import NOT_NAME_WORDS, ROLE_WORDS
 from .types import Chunk, Document
 
 # Words before a period that do not end a sentence: "Mr. Xi", "U.S. officials", "No. 2", initials "John F. Kennedy".
@@ -51,7 +52,9 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 _NAME = r"(?:[A-Z][\w’'-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w’'-]+|[A-Z]\.)){0,3}"
 _VERB = r"(?:said|says|told|explained|added|noted|argued|warned|stressed|countered|urged|called|wrote|asked|replied)"
-_NAME_THEN_VERB = re.compile(rf"({_NAME})\s+(?:\w+\s+)?{_VERB}\b")
+# 'Kirby also said': one lower-case word may stand between; 'Russian officials said': when it is a role, the
+# capitalised words only say whose officials, and nobody is named
+_NAME_THEN_VERB = re.compile(rf"({_NAME})\s+(?:([a-z][\w’'-]*)\s+)?{_VERB}\b")
 # "said Brian Hart" names the speaker; "told NBC News" names the listener, so `told` is not here.
 _VERB_THEN_NAME = re.compile(rf"\b(?:said|says|added|explained|wrote|asked|replied)\s+({_NAME})")
 # "told China’s Premier Li Qiang": the name after it is the one spoken to
@@ -60,17 +63,6 @@ ANY_VERB = re.compile(rf"\b{_VERB}\b")
 # 'Bonnie Glaser, a fellow at a think tank, said ...': the name that opens a sentence, then an apposition
 NAME_APPOSITION_VERB = re.compile(rf"^[\s\-*•]*({_NAME}),[^“\"”]*,\s+(?:\w+\s+)?{_VERB}\b")
 _PRONOUN_VERB = re.compile(rf"(?:^|\b)(?:he|she)\s+(?:\w+\s+)?{_VERB}\b", re.I)
-# Words that open a name phrase but are titles or places, not the person: "Secretary of State Antony Blinken".
-_TITLES = {
-    "President", "Prime", "Minister", "Secretary", "State", "Former", "National", "Security", "Council", "Premier",
-    "Chinese", "Russian", "American", "Foreign", "Ministry", "Chairman", "Director", "General", "Senator", "The",
-    "Spokesperson", "Ambassador", "Envoy", "It", "This", "That", "They", "But", "And", "Officials", "Washington",
-    "He", "She", "We", "I", "You", "A", "An", "One", "Another", "His", "Her", "Their", "Its", "Our", "Then", "Later",
-    "Analysts", "Experts", "Critics", "Officials", "Some", "Many", "Both", "Two", "Several", "In", "On", "At", "As",
-    "Beijing", "Moscow", "Kremlin", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
-}
-
-
 def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """Who is quoted in each sentence ('' if nobody): names, 'he said' resolved to the last named speaker,
     and quote-only sentences inheriting the speaker of the sentence before them.
@@ -102,15 +94,22 @@ def attributed_name(sentence: str) -> str:
     """The person a sentence quotes, titles left off: '“Yes,” Coordinator John Kirby told reporters.' -> 'John Kirby'"""
     for pattern in (_NAME_THEN_VERB, _VERB_THEN_NAME):
         for m in pattern.finditer(sentence):
+            if pattern is _NAME_THEN_VERB and m.group(2) and m.group(2) in ROLE_WORDS:
+                continue
             if name := person(m.group(1)):
                 return name
     return ""
 
 
 def person(phrase: str) -> str:
-    """The name in a capitalised phrase, titles and possessives left off, its trailing run of name words
-    kept: 'Coordinator John Kirby' -> 'John Kirby'; 'The Kremlin' -> ''; 'China’s Premier' -> ''"""
-    words = [w for w in phrase.split() if w not in _TITLES and not w.endswith(("’s", "'s"))]
+    """The name in a capitalised phrase: the words after its last role word (a place or nationality before
+    the role goes with it), possessives and words that name nobody left off, its last three kept.
+    'Coordinator John Kirby' -> 'John Kirby'; 'British Prime Minister Keir Starmer' -> 'Keir Starmer';
+    'The Kremlin' -> 'Kremlin'; 'China’s Premier' -> ''"""
+    words = phrase.split()
+    roles = [i for i, w in enumerate(words) if w.lower().rstrip(".") in ROLE_WORDS]
+    words = words[roles[-1] + 1:] if roles else words
+    words = [w for w in words if w.lower() not in NOT_NAME_WORDS and not w.endswith(("’s", "'s"))]
     return " ".join(words[-3:]) if words and words[-1][:1].isupper() else ""
 
 

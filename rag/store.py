@@ -26,7 +26,7 @@ from .types import Chunk
 # 3: chunks record who said each sentence; 4: HTML by trafilatura, any text encoding;
 # 5: chunks.sqlite + vectors.npy + bm25s, IVF above APPROX_MIN chunks; 6: photo captions kept, credits cut;
 # 7: a short first-line heading is the title
-FORMAT = 7  # bump when the on-disk layout or the cleaning/chunking rules change
+FORMAT = 8  # bump when the on-disk layout or the cleaning/chunking rules change
 LOCK_TIMEOUT = 600.0  # seconds to wait for another build of the same index before giving up with a StoreError
 
 

@@ -65,6 +65,31 @@ ASKS_QUANTITY = re.compile(r"\bhow (?:long|many|much|often|far|old|big|large|hig
                            r"amount|share|proportion)\b|\bwhen\b", re.I)
 TIME_UNIT = re.compile(r"\b(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ies))s?\b", re.I)
 
+# Capitalised words that open a question or sentence without naming anything: the one list both name
+# extractors (`names`, `subjects`) strip.
+FUNCTION_WORDS = frozenset(
+    "what who whom whose which when where why how did does do is are was were will would can could should has have "
+    "had the a an in on at of for to and or but if tell according give list name describe explain summarize "
+    "summarise compare according besides apart also i".split()
+)
+# Roles and titles, and the groups that speak without being named: 'Prime Minister Keir Starmer' is Keir
+# Starmer, 'Kremlin spokesman Dmitry Peskov' is Dmitry Peskov, 'Russian officials said' names nobody. General
+# English, the same for any corpus: whatever place or nationality stands before a role goes with it.
+ROLE_WORDS = frozenset(
+    "president vice prime minister ministry secretary state former national security council premier foreign "
+    "chairman chairwoman chair director general senator sen representative rep governor mayor chancellor king "
+    "queen prince princess pope judge justice attorney ambassador envoy diplomat diplomats spokesperson spokesman "
+    "spokeswoman coordinator adviser advisor deputy chief commander admiral colonel gen captain lieutenant "
+    "officer officers leader leaders official officials analyst analysts expert experts critic critics "
+    "lawmaker lawmakers sources professor prof dr".split()
+)
+# Capitalised words that stand in a name phrase and name nobody: 'Then Xi said', 'Both leaders said'.
+NOT_NAME_WORDS = FUNCTION_WORDS | frozenset(
+    "he she him her his hers they them their theirs it its we you your our my this that these those another one "
+    "some many both two several all each every then later as but monday tuesday wednesday thursday friday "
+    "saturday sunday".split()
+)
+
 # ---- names: capitalised words, the function words that open a question removed ----
 _SUBJECT_NAME = r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*"
 _SUBJECT = re.compile(rf"{_SUBJECT_NAME}(?:\s+and\s+{_SUBJECT_NAME})?")  # 'Xi and Putin' is one subject
@@ -93,13 +118,6 @@ ALIASES = (
     ("european union", "eu"),
     ("united nations", "un"),
     ("soviet union", "ussr"),
-)
-# Capitalised words that open a question or sentence without naming anything: the one list both name
-# extractors (`names`, `subjects`) strip.
-FUNCTION_WORDS = frozenset(
-    "what who whom whose which when where why how did does do is are was were will would can could should has have "
-    "had the a an in on at of for to and or but if tell according give list name describe explain summarize "
-    "summarise compare according besides apart also i".split()
 )
 _MONTHS = ("january february march april june july august september october november december "
            "monday tuesday wednesday thursday friday saturday sunday").split()

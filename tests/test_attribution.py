@@ -62,7 +62,8 @@ def test_quoted_by_finds_the_speaker_of_the_words_in_any_spacing_and_quote_marks
     ("Bonnie Glaser, a fellow at a think tank in Washington, said they share interests.", "Bonnie Glaser"),
     ("Xi told Putin that China “is willing to work with Russia,” according to Xinhua.", "Xi"),
     ("“We will not,” Secretary of State Antony Blinken said.", "Antony Blinken"),
-    ("Ties were good, the Kremlin said.", ""),  # no person named
+    ("Ties were good, the Kremlin said.", "Kremlin"),  # an institution speaks for itself
+    ("Ties were good, Russian officials said.", ""),  # a role: whose officials, nobody named
     ("They called the plan “a stalling tactic, Kirby said”.", ""),  # words inside a quote name nobody
     ("Ties were good.", ""),
 ])
@@ -168,8 +169,9 @@ def test_saying_finds_whoever_the_articles_record_saying_it_and_agreeing():
     from tests.conftest import HashEmbedder
     found = saying("China and Russia support each other on core interests", chunk_document(SAYINGS, 2000),
                    HashEmbedder().embed, agrees)
-    assert {s.speaker for s in found} == {"Xi", "Yang Jiechi"}
-    # Hart says the opposite ('not'), the Kremlin is no recorded person, Kirby speaks of something else
+    # an institution speaks as a person does ('the Kremlin said'): its words are recorded as its own
+    assert {s.speaker for s in found} == {"Xi", "Yang Jiechi", "Kremlin"}
+    # Hart says the opposite ('not'), Kirby speaks of something else
     assert saying("bananas are yellow fruit", chunk_document(SAYINGS, 2000), HashEmbedder().embed, agrees) == []
     # one word besides names says too little to match a statement by: the model answers
     assert saying("Xi would visit", chunk_document(SAYINGS, 2000), HashEmbedder().embed, agrees) == []

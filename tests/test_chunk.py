@@ -256,3 +256,25 @@ def test_a_sentence_opening_pronoun_resolves_to_the_last_speaker(text, expected)
 ])
 def test_a_sentence_opening_word_is_not_a_speaker(text):
     assert who(text) == [""]
+
+
+@pytest.mark.parametrize("sentence, name", [
+    # a place or nationality before a role goes with the role, whatever the place: not a list of this corpus's
+    ("British Prime Minister Keir Starmer said the talks would go on.", "Keir Starmer"),
+    ("“We are ready,” French President Emmanuel Macron told reporters.", "Emmanuel Macron"),
+    ("London Mayor Sadiq Khan said the city would help.", "Sadiq Khan"),
+    ("Chinese President Xi Jinping said ties were strong.", "Xi Jinping"),
+    ("Kremlin spokesman Dmitry Peskov said no date was set.", "Dmitry Peskov"),
+    ("“Yes,” Coordinator John Kirby told reporters.", "John Kirby"),
+    ("Secretary of State Antony Blinken said the plan stalls.", "Antony Blinken"),
+    # a role after the capitalised words: whose officials, nobody named
+    ("Ukrainian officials said the strike hit a power plant.", ""),
+    ("Kremlin spokesman said no date was set.", ""),
+    # a place or an institution speaking is recorded as the speaker, as a person is
+    ("Kyiv said the strike hit a power plant.", "Kyiv"),
+    ("Kirby also said prices rose.", "Kirby"),  # one lower-case word may stand between name and verb
+    ("Both leaders said ties were strong.", ""),
+])
+def test_the_name_of_who_speaks_leaves_roles_places_and_nationalities_off(sentence, name):
+    from rag.chunk import attributed_name
+    assert attributed_name(sentence) == name
