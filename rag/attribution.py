@@ -13,8 +13,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .chunk import ANY_VERB, LISTENER, NAME_APPOSITION_VERB, attributed_name, person
-from .terms import content, fold, mentions, share, tokenize, unnamed
+from .chunk import ANY_VERB, LISTENER, NAME_APPOSITION_VERB, attributed_name
+from .terms import content, fold, mentions, person, share, tokenize, unnamed
 from .types import Chunk, Hit
 
 _ASK = re.compile(

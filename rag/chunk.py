@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .terms import NOT_NAME_WORDS, ROLE_WORDS
+from .terms import PERSON_NAME, ROLE_WORDS, person
 from .types import Chunk, Document
 
 # Words before a period that do not end a sentence: "Mr. Xi", "U.S. officials", "No. 2", initials "John F. Kennedy".
@@ -50,7 +50,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_NAME = r"(?:[A-Z][\w’'-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w’'-]+|[A-Z]\.)){0,3}"
+_NAME = PERSON_NAME
 _VERB = r"(?:said|says|told|explained|added|noted|argued|warned|stressed|countered|urged|called|wrote|asked|replied)"
 # 'Kirby also said': one lower-case word may stand between; 'Russian officials said': when it is a role, the
 # capitalised words only say whose officials, and nobody is named
@@ -99,18 +99,6 @@ def attributed_name(sentence: str) -> str:
             if name := person(m.group(1)):
                 return name
     return ""
-
-
-def person(phrase: str) -> str:
-    """The name in a capitalised phrase: the words after its last role word (a place or nationality before
-    the role goes with it), possessives and words that name nobody left off, its last three kept.
-    'Coordinator John Kirby' -> 'John Kirby'; 'British Prime Minister Keir Starmer' -> 'Keir Starmer';
-    'The Kremlin' -> 'Kremlin'; 'China’s Premier' -> ''"""
-    words = phrase.split()
-    roles = [i for i, w in enumerate(words) if w.lower().rstrip(".") in ROLE_WORDS]
-    words = words[roles[-1] + 1:] if roles else words
-    words = [w for w in words if w.lower() not in NOT_NAME_WORDS and not w.endswith(("’s", "'s"))]
-    return " ".join(words[-3:]) if words and words[-1][:1].isupper() else ""
 
 
 def _full_name(name: str, known: list[str]) -> str:

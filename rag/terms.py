@@ -91,22 +91,32 @@ NOT_NAME_WORDS = FUNCTION_WORDS | frozenset(
 )
 
 # ---- names: capitalised words, the function words that open a question removed ----
-_SUBJECT_NAME = r"[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*"
-_SUBJECT = re.compile(rf"{_SUBJECT_NAME}(?:\s+and\s+{_SUBJECT_NAME})?")  # 'Xi and Putin' is one subject
+# A person's name as it stands before 'said' (rag.chunk's speech patterns): up to four capitalised words or initials
+PERSON_NAME = r"(?:[A-Z][\w’'-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w’'-]+|[A-Z]\.)){0,3}"
+
+
+def person(phrase: str) -> str:
+    """The name in a capitalised phrase: the words after its last role word (a place or nationality before
+    the role goes with it), possessives and words that name nobody left off, its last three kept.
+    'Coordinator John Kirby' -> 'John Kirby'; 'British Prime Minister Keir Starmer' -> 'Keir Starmer';
+    'The Kremlin' -> 'Kremlin'; 'China’s Premier' -> ''"""
+    words = phrase.split()
+    roles = [i for i, w in enumerate(words) if w.lower().rstrip(".") in ROLE_WORDS]
+    words = words[roles[-1] + 1:] if roles else words
+    words = [w for w in words if w.lower() not in NOT_NAME_WORDS and not w.endswith(("’s", "'s"))]
+    return " ".join(words[-3:]) if words and words[-1][:1].isupper() else ""
 
 
 def subjects(text: str) -> list[str]:
-    """What a question names, 'X and Y' as one subject (what a later 'they' stands for), question words removed.
-
-    'What did John Kirby say about Xi?' -> ['John Kirby', 'Xi']; 'What did Xi and Putin sign?' -> ['Xi and Putin']
+    """What a question names (`names`), two names joined by 'and' as one subject (what a later 'they' stands
+    for): 'What did John Kirby say about Xi?' -> ['John Kirby', 'Xi']; 'What did Xi and Putin sign?' -> ['Xi and Putin']
     """
-    out = []
-    for m in _SUBJECT.finditer(text):
-        words = m.group().split()
-        while words and words[0].lower() in FUNCTION_WORDS:
-            words = words[1:]
-        name = re.sub(r"[’']s$", "", " ".join(words))
-        if name:
+    out: list[str] = []
+    for name in names(text):
+        if out and re.search(rf"\b{re.escape(out[-1])}(?:[’']s)?\s+and\s+{re.escape(name)}\b", text) \
+                and " and " not in out[-1]:
+            out[-1] = f"{out[-1]} and {name}"
+        else:
             out.append(name)
     return out
 
