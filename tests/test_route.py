@@ -54,3 +54,13 @@ def test_a_route_is_frozen():
 
 def test_every_kind_has_one_handler():
     assert set(KINDS) == set(get_args(Kind)) == set(HANDLERS)
+
+
+def test_the_routes_diagram_is_drawn_from_todays_router():
+    import runpy
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    draw = runpy.run_path(str(root / "scripts" / "draw_routes.py"))["draw"]
+    assert (root / "docs" / "routes.svg").read_text(encoding="utf-8") == draw(), \
+        "docs/routes.svg is out of date: run .venv/bin/python scripts/draw_routes.py"
