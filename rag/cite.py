@@ -15,8 +15,10 @@ from typing import Callable
 
 import numpy as np
 
+from . import grammar
 from .attribution import claimed_speaker, inverted, misattributed, parse
 from .chunk import split_sentences
+from .grammar import has_figure
 from .prompt import posing
 from .refusal import is_refusal
 # MARKER: the one marker pattern, used app-wide
@@ -184,6 +186,8 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         pinned = any(q in fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
         if not pinned and not agrees(claim, sentence, question):
             continue
+        if not pinned and owner_differs(claim, sentence):  # its figure belongs to another subject there
+            continue
         score = overlap(claim, sentence, question)
         cos = (meaning or {}).get((start, end), 0.0)
         # claim and sentence must each say more than the question: a heading 'Sergei Korolev' is close in
@@ -193,6 +197,24 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         if (pinned, score) > best:
             best, span = (pinned, 1.0 if pinned else score), (start, end)
     return best[1], span
+
+
+def same_entity(a: str, b: str) -> bool:
+    """'Xi' and 'Xi Jinping', 'U.S.' and 'United States' are one: ('France', 'Lyon') -> False"""
+    return mentions(a, b) or mentions(b, a)
+
+
+def owner_differs(claim: str, sentence: str) -> bool:
+    """The claim gives one of the sentence's figures to another named subject than the sentence does
+    ('France has half a million residents' from 'Lyon, the third city of France, has half a million residents').
+    Parsed (rag.grammar) only when the claim holds a figure and opens on another name than the sentence, the
+    claim's name being somewhere in the sentence: a claim that starts where its sentence starts is not read twice."""
+    if not has_figure(claim):
+        return False
+    ours, theirs = names(claim), names(sentence)
+    if not ours or not theirs or same_entity(ours[0], theirs[0]) or not mentions(sentence, ours[0]):
+        return False
+    return grammar.owner_differs(claim, sentence, same_entity)
 
 
 def placeholder(claim: str, hits: list[Hit]) -> str:

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import build, refusal, store
+from . import build, grammar, refusal, store
 from .config import Config
 from .embed import Embedder, QueryCache, SentenceTransformerEmbedder
 from .errors import QuestionError
@@ -62,6 +62,7 @@ class Pipeline:
         """Load index, embedder and LLM now (the web chat calls this at start-up)."""
         self.embedder.embed(["warm up"])
         self.generator.count_tokens("warm up")
+        grammar.figure_owners("The city has 2 parks.")  # the parser rag.cite may ask (about 5 s to load)
         _ = self.index
 
     def waiting(self) -> int:

@@ -507,3 +507,31 @@ def test_the_articles_own_ellipsis_or_numeral_is_no_placeholder():
     assert placeholder("It was held at Super Bowl XX [1].", [ELLIPSIS]) == ""
     assert placeholder("It was held at Super Bowl XX [1].", [SUMMIT]) == "XX"
     assert placeholder("Kirby spoke on Monday [1, 2].", [SUMMIT]) == ""  # markers are no slots
+
+
+# ---- a figure belongs to the subject the sentence gives it to (rag.grammar's parse) ----
+@pytest.mark.parametrize("claim, supported", [
+    ("France has half a million residents [1].", False),  # France is only where Lyon is
+    ("Lyon has half a million residents [1].", True),
+    ("Lyon, a city in France, has half a million residents [1].", True),
+])
+def test_a_figure_given_to_another_name_in_the_sentence_is_not_supported(claim, supported):
+    hits = [hit(1, "Lyon, the third city of France, has half a million residents.")]
+    assert check(claim, hits).supported is supported
+
+
+def test_a_figure_keeps_its_owner_through_a_clause_and_a_possessive():
+    hits = [hit(1, "China’s exports to Russia hit a record in April, jumping 153%.")]
+    assert check("China’s exports to Russia jumped 153% in April [1].", hits).supported
+    assert not check("Russia’s exports to China jumped 153% in April [1].", hits).supported
+    # an alias or a part of the full name is the same owner
+    hits = [hit(1, "Paris, the capital of France, had 2.1 million residents in 2020, the census said.")]
+    assert check("The census said Paris had 2.1 million residents [1].", hits).supported
+    assert not check("France had 2.1 million residents in 2020 [1].", hits).supported
+
+
+def test_figure_owners_are_read_from_the_parse():
+    from rag.grammar import figure_owners
+    assert figure_owners("Lyon, the third city of France, has half a million residents.") == \
+        (("half a million", ("lyon",)),)
+    assert figure_owners("Exports to Russia jumped 153% in April.") == (("153%", ()),)  # no named subject
