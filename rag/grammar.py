@@ -22,7 +22,7 @@ _SUBJECTS = {"nsubj", "nsubjpass", "csubj"}
 _SHARES_SUBJECT = {"advcl", "xcomp", "conj"}  # a verb with no subject of its own shares its head verb's
 _FIGURE_WORDS = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                            r"forty|fifty|hundred|thousand|million|billion|trillion|half|dozen)\b", re.I)
-_lock = threading.Lock()
+_lock = threading.RLock()
 _nlp: object | None = None
 _missing = False
 
@@ -54,7 +54,8 @@ def figure_owners(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     nlp = _parser()
     if nlp is None:
         return ()
-    doc = nlp(text)
+    with _lock:  # one parse at a time: the web chat answers from several threads
+        doc = nlp(text)
     out = []
     for ent in doc.ents:
         if ent.label_ not in _FIGURES:
