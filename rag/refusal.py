@@ -138,7 +138,13 @@ def after_answer(question: str, checked: "Checked", cited: Sequence[Hit]) -> Ver
         return verdict
     if lacks_asked_kind(question, checked.text):
         return Verdict("not_answered")
-    missing = missing_constraints(question, cited)
+    return unpinned(question, cited)
+
+
+def unpinned(question: str, passages: Sequence[Hit]) -> Verdict:
+    """The passages an answer quotes (with the rest of their articles' passages at hand) lack a name, number or
+    date the question pins down: 'What did Kirby say about North Korea?' answered with Kirby's words on China."""
+    missing = missing_constraints(question, passages)
     if missing:
         return Verdict("nothing_relevant", f"The passages cited never mention {', '.join(f'“{m}”' for m in missing)}.")
     return Verdict()

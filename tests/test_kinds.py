@@ -164,3 +164,17 @@ def _passage_saying(messages, words: str) -> int:
         if words in passage:
             return n
     raise AssertionError(f"no passage shown holds {words!r}")
+
+
+def test_a_speakers_words_from_articles_that_never_name_the_topic_are_refused(make_pipeline, corpus_dir, monkeypatch):
+    # the real embedder finds some of Kirby's words close enough to 'North Korea' (seen with 3,000 other articles)
+    monkeypatch.setattr("rag.attribution.MIN_RELEVANCE", -1.0)
+    # another article names North Korea, so the corpus knows the name and the question reaches the handler
+    (corpus_dir / "zz_korea.txt").write_text(
+        "North Korea tests a missile\n\nNorth Korea launched a missile on Tuesday, officials in Seoul said. "
+        "The launch was the third this year, according to the defense ministry.\n", encoding="utf-8")
+    p = make_pipeline("The model must not be asked [1].")
+    answer = p.ask("What did Kirby say about North Korea?")
+    assert answer.refused and answer.reason == "nothing_relevant"
+    assert answer.note == "The passages cited never mention “North Korea”."
+    assert p.generator.prompts == [] and answer.citations == []

@@ -2,7 +2,8 @@
 
 X's statements are gathered from the best BM25 matches for X's name in all articles, not only from the
 passages the search shows. The articles quote nobody of that name -> the model answers; they quote X,
-but nothing on Y -> a refusal that says so; 'What did X say Y share?' in other words than X's -> the model.
+but nothing on Y, or X's articles never name Y -> a refusal that says so; 'What did X say Y share?' in other
+words than X's -> the model.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .. import refusal
 from ..attribution import already_quoted, relevant, same_person, statements
 from ..route import Route
 from ..turn import Turn
+from ..types import Hit
 from . import model, verbatim
 
 CANDIDATES = 200  # chunks BM25 ranks best for the speaker's name, read for their statements
@@ -34,5 +36,10 @@ def answer(turn: Turn, route: Route) -> Iterator:
             return
     if not found:
         yield from turn.refuse(refusal.about_nobody_quoted(request.who, request.topic, request.more))
+        return
+    docs = {s.chunk.doc_id for s in found}  # their articles must hold what the question pins down ('about Y')
+    passages = [Hit(chunk=s.chunk, score=0.0) for s in found] + [h for h in turn.context if h.chunk.doc_id in docs]
+    if (verdict := refusal.unpinned(turn.searched, passages)).refused:
+        yield from turn.refuse(verdict)
         return
     yield from verbatim.answer(turn, found)
