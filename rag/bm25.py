@@ -8,6 +8,7 @@ import numpy as np
 
 from .terms import tokenize
 
+
 class BM25:
     """Build once from texts, search by query string; rows are the positions of the texts."""
 

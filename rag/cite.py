@@ -18,7 +18,6 @@ import numpy as np
 from . import grammar
 from .attribution import claimed_speaker, inverted, misattributed, parse
 from .chunk import split_sentences
-from .grammar import has_figure
 from .prompt import posing
 from .refusal import is_refusal
 # MARKER: the one marker pattern, used app-wide
@@ -176,6 +175,7 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
     """
     quoted = [fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
     who = claimed_speaker(claim)  # 'X said ...': then only a sentence X speaks in supports it
+    named = names(claim)[:1] if grammar.has_figure(claim) else []  # who a figure claim gives its figure to
     best, span = (False, 0.0), (0, 0)
     for start, end in split_sentences(passage):
         sentence = passage[start:end]
@@ -186,7 +186,7 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         pinned = any(q in fold(sentence) for q in quoted)  # a verbatim quote pins its sentence
         if not pinned and not agrees(claim, sentence, question):
             continue
-        if not pinned and owner_differs(claim, sentence):  # its figure belongs to another subject there
+        if not pinned and named and owner_differs(claim, named[0], sentence):  # the figure is another's there
             continue
         score = overlap(claim, sentence, question)
         cos = (meaning or {}).get((start, end), 0.0)
@@ -204,15 +204,13 @@ def same_entity(a: str, b: str) -> bool:
     return mentions(a, b) or mentions(b, a)
 
 
-def owner_differs(claim: str, sentence: str) -> bool:
-    """The claim gives one of the sentence's figures to another named subject than the sentence does
-    ('France has half a million residents' from 'Lyon, the third city of France, has half a million residents').
-    Parsed (rag.grammar) only when the claim holds a figure and opens on another name than the sentence, the
-    claim's name being somewhere in the sentence: a claim that starts where its sentence starts is not read twice."""
-    if not has_figure(claim):
-        return False
-    ours, theirs = names(claim), names(sentence)
-    if not ours or not theirs or same_entity(ours[0], theirs[0]) or not mentions(sentence, ours[0]):
+def owner_differs(claim: str, named: str, sentence: str) -> bool:
+    """The figure claim, whose first name is `named`, gives one of the sentence's figures to another named
+    subject than the sentence does ('France has half a million residents' from 'Lyon, the third city of France,
+    has half a million residents'). Parsed (rag.grammar) only when the sentence opens on another name and holds
+    the claim's somewhere: a claim that starts where its sentence starts is not read twice."""
+    theirs = names(sentence)
+    if not theirs or same_entity(named, theirs[0]) or not mentions(sentence, named):
         return False
     return grammar.owner_differs(claim, sentence, same_entity)
 

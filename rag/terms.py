@@ -83,11 +83,11 @@ ROLE_WORDS = frozenset(
     "officer officers leader leaders official officials analyst analysts expert experts critic critics "
     "lawmaker lawmakers sources professor prof dr".split()
 )
-# Capitalised words that stand in a name phrase and name nobody: 'Then Xi said', 'Both leaders said'.
-NOT_NAME_WORDS = FUNCTION_WORDS | frozenset(
+_WEEKDAYS = tuple("monday tuesday wednesday thursday friday saturday sunday".split())
+# Capitalised words that stand in a name phrase and name nobody: 'Then Xi said', 'Both leaders said', 'Monday'.
+NOT_NAME_WORDS = FUNCTION_WORDS | frozenset(_WEEKDAYS) | frozenset(
     "he she him her his hers they them their theirs it its we you your our my this that these those another one "
-    "some many both two several all each every then later as but monday tuesday wednesday thursday friday "
-    "saturday sunday".split()
+    "some many both two several all each every then later as but".split()
 )
 
 # ---- names: capitalised words, the function words that open a question removed ----
@@ -129,8 +129,7 @@ ALIASES = (
     ("united nations", "un"),
     ("soviet union", "ussr"),
 )
-_MONTHS = ("january february march april june july august september october november december "
-           "monday tuesday wednesday thursday friday saturday sunday").split()
+_MONTHS = tuple("january february march april june july august september october november december".split()) + _WEEKDAYS
 _WORD_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}

@@ -58,6 +58,12 @@ class Turn:
                  else index.search_bm25(words, n))
         return list(dict.fromkeys([index.chunks[r] for r, _ in found] + [h.chunk for h in self.hits]))
 
+    def with_their_articles(self, hits: list[Hit]) -> list[Hit]:
+        """The hits, then the wider context's passages of the same articles: where a name the question pins
+        down may sit beside the passage an answer quotes."""
+        docs = {h.chunk.doc_id for h in hits}
+        return hits + [h for h in self.context if h.chunk.doc_id in docs]
+
     def answer(self, **fields) -> Answer:
         """The Answer to this question; a refused one has the refusal text and no citations."""
         self.timings["total"] = time.perf_counter() - self.t0

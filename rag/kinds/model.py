@@ -57,7 +57,7 @@ def verify(turn: Turn, text: str, shown: list[Hit]) -> tuple[cite.Checked, Verdi
     number, month or weekday) answers something else."""
     checked = cite.check(text, shown, turn.embed, turn.searched)
     docs = {c.chunk.doc_id for c in checked.citations}
-    cited = [h for h in shown + turn.context if h.chunk.doc_id in docs]
+    cited = turn.with_their_articles([h for h in shown if h.chunk.doc_id in docs])
     return checked, refusal.after_answer(turn.searched, checked, cited)
 
 

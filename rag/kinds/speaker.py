@@ -37,8 +37,8 @@ def answer(turn: Turn, route: Route) -> Iterator:
     if not found:
         yield from turn.refuse(refusal.about_nobody_quoted(request.who, request.topic, request.more))
         return
-    docs = {s.chunk.doc_id for s in found}  # their articles must hold what the question pins down ('about Y')
-    passages = [Hit(chunk=s.chunk, score=0.0) for s in found] + [h for h in turn.context if h.chunk.doc_id in docs]
+    # their articles must hold what the question pins down ('about Y')
+    passages = turn.with_their_articles([Hit(chunk=s.chunk, score=0.0) for s in found])
     if (verdict := refusal.unpinned(turn.searched, passages)).refused:
         yield from turn.refuse(verdict)
         return
