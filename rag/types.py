@@ -9,6 +9,18 @@ from typing import Literal
 
 
 @dataclass(frozen=True)
+class HeaderLine:
+    """A line of an article's header as its file has it: `decode(file bytes)[start:end] == text`.
+    start == end == -1 for a value that comes from an HTML page's metadata, not from its visible text."""
+
+    field: Literal["title", "byline", "date", "publisher"]
+    text: str  # the whole line as written: "By Andrea Mitchell and Dan De Luce", "© 2023 Washington Examiner"
+    value: str  # what it says of the field: "Andrea Mitchell and Dan De Luce", "Washington Examiner"
+    start: int = -1
+    end: int = -1
+
+
+@dataclass(frozen=True)
 class Document:
     """One article, cleaned. `doc_id` is the file stem, stable across rebuilds."""
 
@@ -19,6 +31,7 @@ class Document:
     publisher: str = ""
     date: str = ""
     byline: str = ""
+    header: tuple[HeaderLine, ...] = ()  # where title, byline, date and publisher are written in the file
 
 
 @dataclass(frozen=True)
