@@ -51,17 +51,28 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 _NAME = PERSON_NAME
-_VERB = r"(?:said|says|told|explained|added|noted|argued|warned|stressed|countered|urged|called|wrote|asked|replied)"
-# 'Kirby also said': one lower-case word may stand between; 'Russian officials said': when it is a role, the
-# capitalised words only say whose officials, and nobody is named
-_NAME_THEN_VERB = re.compile(rf"({_NAME})\s+(?:([a-z][\w’'-]*)\s+)?{_VERB}\b")
+_VERB = (r"(?:said|says|told|explained|added|noted|argued|warned|stressed|countered|urged|called|wrote|asked|replied|"
+         r"stated|asserted|insisted|claimed|declared|announced|reiterated|vowed|pledged|quipped|"
+         r"acknowledged|admitted|emphasi[sz]ed|predicted|predicts|tweeted|testified|reaffirmed|reasserted)")
+# 'Kirby also said', 'Mishustin on Tuesday told': an adverb or a day may stand between; 'Russian officials said',
+# 'for Android developers called': any other word (a role, a noun) means the capitalised words name nobody speaking
+_BETWEEN = (r"(?:(?:also|then|later|again|once|often|earlier|previously|recently|repeatedly|has|have|had|"
+            r"[a-z]+ly)\s+|(?:on|last|this)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s+)")
+_NAME_THEN_VERB = re.compile(rf"({_NAME})\s+{_BETWEEN}{{0,2}}{_VERB}\b")
 # "said Brian Hart" names the speaker; "told NBC News" names the listener, so `told` is not here.
-_VERB_THEN_NAME = re.compile(rf"\b(?:said|says|added|explained|wrote|asked|replied)\s+({_NAME})")
+# 'said China is willing': a name followed by its own verb is what was said, not who said it
+_VERB_THEN_NAME = re.compile(rf"\b(?:said|says|added|explained|wrote|asked|replied|quipped)\s+({_NAME})\b"
+                             r"(?!\s+(?:is|was|are|were|has|had|have|will|would|could|should|can|may|might|did|does|do)\b)")
+# 'According to Parrington, fires ...': a person's words, when the name is one the article gave a person
+_ACCORDING_TO = re.compile(rf"\b[Aa]ccording to ({_NAME})")
 # "told China’s Premier Li Qiang": the name after it is the one spoken to
 LISTENER = re.compile(rf"\b(?:told|urged|asked|(?<!according )to)\s+(?:the\s+)?(?:[A-Z][\w’'.-]*\s+){{0,4}}$")
 ANY_VERB = re.compile(rf"\b{_VERB}\b")
 # 'Bonnie Glaser, a fellow at a think tank, said ...': the name that opens a sentence, then an apposition
 NAME_APPOSITION_VERB = re.compile(rf"^[\s\-*•]*({_NAME}),[^“\"”]*,\s+(?:\w+\s+)?{_VERB}\b")
+_QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")  # quoted words are what was said, not who said it
+# 'One of the bill's authors, Republican Sen. Scott Beason, said ...': the name set off by commas before the verb
+_APPOSED_NAME_VERB = re.compile(rf",\s+(?:[A-Z][\w’'-]*\.?\s+){{0,3}}?({_NAME}),\s+(?:\w+\s+)?{_VERB}\b")
 _PRONOUN_VERB = re.compile(rf"(?:^|\b)(?:he|she)\s+(?:\w+\s+)?{_VERB}\b", re.I)
 def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """Who is quoted in each sentence ('' if nobody): names, 'he said' resolved to the last named speaker,
@@ -74,7 +85,8 @@ def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
     last = ""
     for start, end in spans:
         s = text[start:end]
-        name = "" if _PRONOUN_VERB.match(s) else attributed_name(s)
+        name = "" if _PRONOUN_VERB.match(s) else attributed_name(s) or _according_to(s, full_names + [
+            _named_before(person(m.group(1)), text[:start]) for m in _ACCORDING_TO.finditer(s)])
         if name:
             name = _full_name(name, full_names)
             if " " in name and name not in full_names:
@@ -91,14 +103,30 @@ def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
 
 
 def attributed_name(sentence: str) -> str:
-    """The person a sentence quotes, titles left off: '“Yes,” Coordinator John Kirby told reporters.' -> 'John Kirby'"""
+    """The person a sentence quotes, titles left off: '“Yes,” Coordinator John Kirby told reporters.' -> 'John Kirby';
+    'Jo Grady, the UCU general secretary, said students would be shocked.' -> 'Jo Grady'"""
     for pattern in (_NAME_THEN_VERB, _VERB_THEN_NAME):
         for m in pattern.finditer(sentence):
-            if pattern is _NAME_THEN_VERB and m.group(2) and m.group(2) in ROLE_WORDS:
-                continue
             if name := person(m.group(1)):
                 return name
-    return ""
+    bare = _QUOTED.sub(lambda q: " …," if q.group()[:-1].endswith(",") else " … ", sentence)  # '“Title,” said'
+    m = NAME_APPOSITION_VERB.match(bare) or _APPOSED_NAME_VERB.search(bare)
+    return person(m.group(1)) if m else ""
+
+
+def _according_to(sentence: str, known: list[str]) -> str:
+    """'According to Parrington, fires ...' -> 'Mark Parrington' when the article named him in full before;
+    a name it never gave a person ('according to Russian state media TASS') names a source, not a speaker."""
+    m = _ACCORDING_TO.search(sentence)
+    name = person(m.group(1)) if m else ""
+    full = _full_name(name, known) if name else ""
+    return full if full in known else ""
+
+
+def _named_before(name: str, text: str) -> str:
+    """'Parrington' -> 'Mark Parrington' when the text before names him with a first name; '' otherwise."""
+    m = re.search(rf"\b([A-Z][\w’'-]+ {re.escape(name)})\b", text) if name and " " not in name else None
+    return person(m.group(1)) if m else ""
 
 
 def _full_name(name: str, known: list[str]) -> str:

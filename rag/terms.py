@@ -81,7 +81,8 @@ ROLE_WORDS = frozenset(
     "queen prince princess pope judge justice attorney ambassador envoy diplomat diplomats spokesperson spokesman "
     "spokeswoman coordinator adviser advisor deputy chief commander admiral colonel gen captain lieutenant "
     "officer officers leader leaders official officials analyst analysts expert experts critic critics "
-    "lawmaker lawmakers sources professor prof dr".split()
+    "lawmaker lawmakers sources professor prof dr researchers legislators scientists investigators prosecutors "
+    "authorities residents witnesses protesters".split()
 )
 _WEEKDAYS = tuple("monday tuesday wednesday thursday friday saturday sunday".split())
 # Capitalised words that stand in a name phrase and name nobody: 'Then Xi said', 'Both leaders said', 'Monday'.

@@ -278,3 +278,25 @@ def test_a_sentence_opening_word_is_not_a_speaker(text):
 def test_the_name_of_who_speaks_leaves_roles_places_and_nationalities_off(sentence, name):
     from rag.chunk import attributed_name
     assert attributed_name(sentence) == name
+
+
+@pytest.mark.parametrize("sentences,who", [
+    # a name set off by commas before the verb, an apposition after the name
+    (["Jo Grady, the UCU general secretary, said students would be shocked."], ["Jo Grady"]),
+    (["One of the bill's authors, Republican Sen. Scott Beason, said he expected problems."], ["Scott Beason"]),
+    (['Gilley, author of the 2017 article "The Case for Colonialism," argued that it was benign.'], ["Gilley"]),
+    # 'according to' a person the article named in full before; a source it never named as a person is not
+    (["“Fires rose,” said Mark Parrington, a scientist.", "According to Parrington, fires release carbon."],
+     ["Mark Parrington", "Mark Parrington"]),
+    (["Xi met Putin for four hours, according to Russian state media TASS."], [""]),
+    # a day or an adverb may stand between name and verb; a noun may not
+    (["Mishustin on Tuesday told a business forum that trade had grown."], ["Mishustin"]),
+    (["Researchers spotted a trojan for Android developers called Monokle."], [""]),
+    # 'said China is willing': the name with its own verb is what was said
+    (["Xi Jinping’s government said China is willing to work with Russia."], [""]),
+    (["Xi vowed to support Moscow’s “sovereignty and security.”"], ["Xi"]),
+    (["Researchers urged victims to keep their devices up to date."], [""]),
+])
+def test_who_speaks_by_general_rules(sentences, who):
+    text = " ".join(sentences)
+    assert speakers(text, split_sentences(text)) == who
