@@ -4,6 +4,7 @@
     python -m eval --set news-dev            # only the split we tune on
     python -m eval --questions q.jsonl --corpus my_articles --model smollm2-135m --limit 20 --out /tmp/ev
     python -m eval --set news-dev --distractors 0 --distractors 3000   # its corpus alone and with 3,000 others
+    python -m eval --speakers                # the speaker index against the hand-checked lists (eval.speakers)
 
 `--model` and `--retrieval` may repeat or hold comma-separated lists; the run is their cross product
 and the table puts the settings side by side. The markdown table goes to stdout, the progress bar to
@@ -74,6 +75,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--replay", type=Path, default=None,
                    help="JSON file of model replies: replay those recorded, record the rest (for changes after "
                         "the model; latencies are then not real)")
+    p.add_argument("--speakers", action="store_true",
+                   help="score the speaker index (the Quotes view) against eval/quotes/*/gold.jsonl instead")
     return p.parse_args(argv)
 
 
@@ -133,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     from rag.config import Config
 
     base = Config().with_env()
+    if args.speakers:
+        return _speakers(base, args.out)
     if args.k is not None:
         base = replace(base, k=args.k)
     models = listed(args.model) or [base.llm]
@@ -190,6 +195,18 @@ def main(argv: list[str] | None = None) -> int:
     out = write(results, args.out, meta, baseline)
     print(markdown_table(results))
     print(f"wrote {out / 'results.json'} and {out / 'results.md'}", file=sys.stderr)
+    return 0
+
+
+def _speakers(base: Any, out: Path) -> int:
+    from eval.speakers import run, table
+
+    scores = run(base)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "speakers.json").write_text(json.dumps([s.__dict__ for s in scores], ensure_ascii=False, indent=1) + "\n",
+                                       encoding="utf-8")
+    print(table(scores))
+    print(f"wrote {out / 'speakers.json'}", file=sys.stderr)
     return 0
 
 
