@@ -2,10 +2,12 @@
 import re
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, PROJECT
 
 from rag import CorpusError
-from rag.corpus import clean, load_corpus
+from rag.corpus import clean, decode, load_corpus, read_document
+
+WIKI = PROJECT / "eval" / "wiki" / "corpus"
 
 BOILERPLATE = [
     "Leave a Reply", "Your email address will not be published", "Required fields are marked", "Back to top button",
@@ -44,6 +46,7 @@ def test_metadata_of_003(shipped):
 def test_publishers(shipped):
     assert shipped["000"].publisher == "Washington Examiner"  # from the "© 2023 Washington Examiner" footer
     assert shipped["002"].publisher == "Benzinga"
+    assert shipped["004"].publisher == "ABC News"  # from its last line, "Sourced: ABC News"
 
 
 @pytest.mark.parametrize("junk", BOILERPLATE)
@@ -266,3 +269,268 @@ def test_html_main_text_is_extracted_without_page_furniture(tmp_path):
     assert "mostly oil and gas" in doc.text
     for junk in ("TOPBAR_TEXT", "RELATED_TEXT", "COMMENT_TEXT"):
         assert junk not in doc.text
+
+
+# The article's header: Document.header holds, for each of title, byline, date and publisher the article states,
+# the line as the file writes it and where: decode(file bytes)[start:end] == text.
+
+def head(doc) -> dict[str, tuple[str, str]]:
+    """{field: (line as written, value)}; asserts first that every offset points at its line in `doc`'s file."""
+    assert_offsets(doc, decode(open(doc.path, "rb").read()))
+    return {h.field: (h.text, h.value) for h in doc.header}
+
+
+def assert_offsets(doc, source: str):
+    fields = [h.field for h in doc.header]
+    assert fields == [f for f in ("title", "byline", "date", "publisher") if f in fields]  # one each, in this order
+    for h in doc.header:
+        assert h.start >= 0 and source[h.start:h.end] == h.text, h
+    fields = {h.field: h.value for h in doc.header}
+    assert (fields.get("title", doc.title), fields.get("byline", ""), fields.get("date", ""),
+            fields.get("publisher", "")) == (doc.title, doc.byline, doc.date, doc.publisher)
+
+
+def test_header_of_the_shipped_articles(shipped):
+    assert head(shipped["000"]) == {
+        "title": (shipped["000"].title,) * 2,
+        "publisher": ("© 2023 Washington Examiner", "Washington Examiner"),  # beats the shouted 'READ MORE FROM THE'
+    }
+    assert head(shipped["001"]) == {"title": (shipped["001"].title,) * 2}  # it names no author, date or site
+    assert head(shipped["002"]) == {
+        "title": (shipped["002"].title,) * 2,
+        "publisher": ("Market News and Data brought to you by Benzinga APIs", "Benzinga"),
+    }
+    assert head(shipped["003"]) == {
+        "title": (shipped["003"].title,) * 2,
+        "byline": ("By Andrea Mitchell and Dan De Luce", "Andrea Mitchell and Dan De Luce"),
+        "date": ("21 March 2023", "21 March 2023"),  # under the byline: the page's 'April 22, 2024' is not it
+        "publisher": ("NBC News", "NBC News"),  # the line under 'About Author'
+    }
+    assert head(shipped["004"]) == {
+        "title": (shipped["004"].title,) * 2,
+        "publisher": ("Sourced: ABC News", "ABC News"),
+    }
+
+
+def test_header_lines_point_into_the_file(shipped):
+    doc = shipped["003"]
+    source = (CORPUS / f"{doc.doc_id}.txt").read_text(encoding="utf-8")
+    title, byline, date, publisher = doc.header
+    assert source.startswith("April 22, 2024\n\n") and title.start == len("April 22, 2024\n\n")  # its first writing
+    assert source[byline.end:date.start] == "\n"  # the date is the line right under the byline
+    assert source[publisher.start - len("About Author\n\n"):publisher.start] == "About Author\n\n"
+
+
+def test_encyclopedia_articles_state_only_their_title():
+    docs = load_corpus(WIKI)
+    assert len(docs) >= 20
+    for doc in docs:
+        source = decode(open(doc.path, "rb").read())
+        assert (doc.byline, doc.date, doc.publisher) == ("", "", ""), doc.doc_id
+        [title] = doc.header
+        assert (title.field, title.value, title.start) == ("title", doc.title, 0)
+        assert source[title.start:title.end] == title.text == doc.title
+
+
+BODY = "Xi Jinping met Vladimir Putin in Moscow on Monday for talks on the war."  # a first paragraph
+TITLE = "Xi meets Putin for talks in Moscow"
+
+
+def header_of(text: str) -> dict[str, tuple[str, str]]:
+    doc = clean(text, "x")
+    assert_offsets(doc, text)
+    assert doc.title == TITLE and BODY in doc.text
+    return {h.field: (h.text, h.value) for h in doc.header if h.field != "title"}
+
+
+@pytest.mark.parametrize("line, value", [
+    ("April 22, 2024", "April 22, 2024"),
+    ("21 March 2023", "21 March 2023"),
+    ("Mar. 21st, 2023", "Mar. 21st, 2023"),
+    ("Published on June 16, 2022", "June 16, 2022"),
+    ("Published: Tuesday, March 21, 2023", "March 21, 2023"),
+    ("Updated March 22, 2023, 10:15 AM EDT", "March 22, 2023"),
+    ("2023-03-21", "2023-03-21"),
+    ("2023-03-21T10:15:00Z", "2023-03-21"),
+])
+def test_a_date_line_above_the_body_is_the_articles_date(line, value):
+    text = f"{TITLE}\n\n{line}\n\n{BODY}"
+    assert header_of(text) == {"date": (line, value)}
+    assert line not in clean(text, "x").text
+
+
+@pytest.mark.parametrize("line", ["2023", "March 2023", "March 21", "Published 2023"])
+def test_a_year_or_a_day_without_its_year_is_no_date(line):
+    assert "date" not in header_of(f"{TITLE}\n\n{line}\n\n{BODY}")
+
+
+def test_published_then_on_then_the_date_on_lines_of_their_own():
+    assert header_of(f"{TITLE}\n\nPublished\n\non\n\nJune 16, 2022\n\n{BODY}") == {
+        "date": ("June 16, 2022", "June 16, 2022")}
+
+
+def test_the_date_published_beats_the_date_updated():
+    text = f"{TITLE}\n\nUpdated March 22, 2023\nPublished March 21, 2023\n\n{BODY}"
+    assert header_of(text)["date"] == ("Published March 21, 2023", "March 21, 2023")
+    text = f"{TITLE}\n\nPublished March 21, 2023\nUpdated March 22, 2023\n\n{BODY}"
+    assert header_of(text)["date"] == ("Published March 21, 2023", "March 21, 2023")
+
+
+def test_the_date_under_the_byline_beats_the_one_above_it():
+    text = f"April 22, 2024\n\n{TITLE}\n\nBy Jo Roe\n21 March 2023\n\n{BODY}"  # a saved page's access date on top
+    assert header_of(text) == {"byline": ("By Jo Roe", "Jo Roe"), "date": ("21 March 2023", "21 March 2023")}
+
+
+@pytest.mark.parametrize("text", [
+    f"{TITLE}\n\nOn March 21, 2023, Xi landed in Moscow. {BODY}",  # in a sentence
+    f"{TITLE}\n\n{BODY}\n\nMarch 25, 2023\n\nThe talks went on for a second day, Xinhua said.",  # below the body
+    f"{TITLE}\n\n{BODY}\n\nUpdated March 25, 2023",
+])
+def test_a_date_in_the_body_is_not_the_articles_date(text):
+    assert "date" not in header_of(text)
+
+
+def test_a_commenters_date_is_not_the_articles_date():
+    text = f"{TITLE}\n\nXi met Putin.\n\n1 Comment\n\nJo Roe\n\nJune 16, 2022 at 10:44 pm\n\nFix it\n\nLeave a Reply"
+    doc = clean(text, "x")
+    assert (doc.text, doc.date, doc.header[1:]) == ("Xi met Putin.", "", ())
+
+
+@pytest.mark.parametrize("opening, date, agency", [
+    ("BEIJING, March 21, 2023 (Reuters) -", "March 21, 2023", "Reuters"),
+    ("LONDON, 21 March 2023 —", "21 March 2023", ""),
+    ("BEIJING, March 21 (Reuters) -", "", "Reuters"),  # no year: no date
+    ("SAN FRANCISCO, Calif. (AP) —", "", "AP"),
+    ("WASHINGTON —", "", ""),  # a bare place says neither
+])
+def test_the_dateline_opening_the_body(opening, date, agency):
+    text = f"{TITLE}\n\n{opening} {BODY}"
+    expected = {"date": (opening, date)} if date else {}
+    if agency:
+        expected["publisher"] = (opening, agency)
+    assert header_of(text) == expected
+    assert clean(text, "x").text == f"{opening} {BODY}"  # the dateline stays in the body's first sentence
+
+
+@pytest.mark.parametrize("line, byline, publisher", [
+    ("By Jo Roe", "Jo Roe", ""),
+    ("By Andrea Mitchell and Dan De Luce", "Andrea Mitchell and Dan De Luce", ""),
+    ("By Jo Roe, Al Poe and Ann Lee", "Jo Roe, Al Poe and Ann Lee", ""),
+    ("By Jo Roe, Al Poe, and Ann Lee", "Jo Roe, Al Poe, and Ann Lee", ""),
+    ("By Jo Roe, The Daily Planet", "Jo Roe", "The Daily Planet"),
+    ("By Jo Roe and Al Poe, Reuters", "Jo Roe and Al Poe", "Reuters"),
+    ("By Jo Roe | Reuters", "Jo Roe", "Reuters"),
+    ("By Jo Roe, Staff Writer", "Jo Roe", ""),  # a job, not an outlet
+    ("By: Ursula von der Leyen", "Ursula von der Leyen", ""),
+    ("BY JO ROE AND DAN DE LUCE", "Jo Roe and Dan De Luce", ""),
+])
+def test_bylines(line, byline, publisher):
+    text = f"{TITLE}\n\n{line}\n\n{BODY}"
+    expected = {"byline": (line, byline)}
+    if publisher:
+        expected["publisher"] = (line, publisher)
+    assert header_of(text) == expected
+    assert line not in clean(text, "x").text
+
+
+def test_a_byline_with_its_date():
+    line = "By Jo Roe | May 9, 2023"
+    assert header_of(f"{TITLE}\n\n{line}\n\n{BODY}") == {"byline": (line, "Jo Roe"), "date": (line, "May 9, 2023")}
+
+
+@pytest.mark.parametrize("line", ["By Monday, Xi had left Moscow.", "By then the talks were over.", "By Monday"])
+def test_a_sentence_starting_with_by_is_no_byline(line):
+    text = f"{TITLE}\n\n{BODY}\n\n{line}"
+    assert header_of(text) == {}
+    if line.endswith("."):  # a sentence stays in the body ('By Monday' alone goes as a label, as before)
+        assert clean(text, "x").text.endswith(line)
+
+
+@pytest.mark.parametrize("line, publisher", [
+    ("© 2023 Washington Examiner", "Washington Examiner"),
+    ("Copyright 2023 The Associated Press. All rights reserved.", "The Associated Press"),
+    ("Copyright © 2021-2023 Daily Planet", "Daily Planet"),
+    ("Market News and Data brought to you by Benzinga APIs", "Benzinga"),
+    ("Weather data brought to you by Acme Weather", "Acme Weather"),
+    ("Source: Daily Planet", "Daily Planet"),
+    ("Sourced: ABC News", "ABC News"),
+    ("CLICK HERE TO READ MORE FROM THE WASHINGTON EXAMINER", "Washington Examiner"),
+    ("Read more from the Daily Planet", "Daily Planet"),
+])
+def test_publisher_lines(line, publisher):
+    text = f"{TITLE}\n\n{BODY}\n\n{line}"
+    assert header_of(text) == {"publisher": (line, publisher)}
+
+
+def test_the_most_trusted_publisher_line_wins():
+    text = f"{TITLE}\n\nBy Jo Roe, Daily Bugle\n\n{BODY}\n\nRead more from the Daily Star\n\nSource: Daily Mail"
+    assert header_of(text)["publisher"] == ("By Jo Roe, Daily Bugle", "Daily Bugle")
+    assert header_of(f"{text}\n\n© 2023 Daily Planet")["publisher"] == ("© 2023 Daily Planet", "Daily Planet")
+    assert header_of(f"{TITLE}\n\n{BODY}\n\nRead more from the Daily Star\n\nSource: Daily Mail")["publisher"] == (
+        "Source: Daily Mail", "Daily Mail")
+
+
+@pytest.mark.parametrize("line", ["Source: a senior official who asked not to be named.", "© 2023", "Source link"])
+def test_lines_that_name_no_publisher(line):
+    assert header_of(f"{TITLE}\n\n{BODY}\n\n{line}") == {}
+
+
+def test_the_comments_name_no_publisher():
+    assert header_of(f"{TITLE}\n\n{BODY}\n\n2 Comments\n\nJo Roe\n\nSource: Daily Mail\n\nLeave a Reply") == {}
+    assert header_of(f"Comments\n\n{TITLE}\n\n{BODY}\n\nSource: Daily Mail")["publisher"][1] == "Daily Mail"
+
+
+def test_offsets_hold_with_windows_line_ends_and_odd_spaces():
+    text = f"  {TITLE} \r\n\r\nBy\u00a0Jo  Roe\r\n\t21 March 2023\r\n\r\n{BODY}"
+    doc = clean(text, "x")
+    assert_offsets(doc, text)
+    assert [(h.text, h.value) for h in doc.header] == [
+        (TITLE, TITLE), ("By\u00a0Jo  Roe", "Jo Roe"), ("21 March 2023", "21 March 2023")]
+
+
+def test_a_txt_files_header_indexes_its_decoded_text(tmp_path):
+    text = f"{TITLE}\n\nBy Jo Roe\n\n21 mars 2023 — 21 March 2023\n\nPublished 21 March 2023\n\n{BODY} Café.\n"
+    (tmp_path / "a.txt").write_bytes(("\ufeff" + text).encode("utf-8"))  # the BOM is not part of the text
+    (tmp_path / "b.txt").write_bytes(text.encode("cp1252"))
+    for name in ("a.txt", "b.txt"):
+        doc = read_document(tmp_path / name)
+        assert head(doc) == {"title": (TITLE, TITLE), "byline": ("By Jo Roe", "Jo Roe"),
+                             "date": ("Published 21 March 2023", "21 March 2023")}
+
+
+def test_a_markdown_header_indexes_the_markdown(tmp_path):
+    md = "# Kirby speaks on **China** and Russia\n\nBy *Jane Doe*\n\nMarch 21, 2023\n\n" + BODY + "\n"
+    (tmp_path / "kirby.md").write_text(md, encoding="utf-8")
+    [doc] = load_corpus(tmp_path)
+    assert head(doc) == {
+        "title": ("# Kirby speaks on **China** and Russia", "Kirby speaks on China and Russia"),
+        "byline": ("By *Jane Doe*", "Jane Doe"),
+        "date": ("March 21, 2023", "March 21, 2023"),
+    }
+    # a dateline is part of its line: it is found as written, the markup after it aside
+    (tmp_path / "kirby.md").write_text(f"# {TITLE}\n\nBEIJING, March 21, 2023 (Reuters) - **Xi** met Putin in "
+                                       "Moscow on Monday for talks.\n", encoding="utf-8")
+    [doc] = load_corpus(tmp_path)
+    line = "BEIJING, March 21, 2023 (Reuters) -"
+    assert head(doc) == {"title": (f"# {TITLE}", TITLE), "date": (line, "March 21, 2023"), "publisher": (line, "Reuters")}
+
+
+def test_an_html_header_indexes_the_page_or_is_metadata(tmp_path):
+    (tmp_path / "page.html").write_text(HTML, encoding="utf-8")
+    [doc] = load_corpus(tmp_path)
+    title, *metadata = doc.header
+    assert HTML[title.start:title.end] == title.text == doc.title
+    assert HTML[:title.start].endswith("<h1>")  # the visible headline, not the <title> in the head
+    assert [(h.field, h.value, h.start, h.end) for h in metadata] == [
+        ("byline", "Lois Lane", -1, -1), ("date", "2023-03-21", -1, -1), ("publisher", "The Daily Planet", -1, -1)]
+
+
+def test_an_html_byline_written_on_the_page(tmp_path):
+    page = ("<html><head><title>T</title></head><body><h1>Xi meets Putin in\n  Moscow for talks</h1>"
+            f"<p>By Jo Roe &amp; Al Poe</p><p>{BODY}</p><p>{BODY} Again, at length.</p></body></html>")
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    [doc] = load_corpus(tmp_path)
+    assert doc.byline == "Jo Roe & Al Poe"
+    assert [(h.field, h.text, page[h.start:h.end]) for h in doc.header] == [
+        ("title", "Xi meets Putin in\n  Moscow for talks", "Xi meets Putin in\n  Moscow for talks"),
+        ("byline", "By Jo Roe &amp; Al Poe", "By Jo Roe &amp; Al Poe")]
