@@ -19,7 +19,7 @@ from .corpus import SUFFIXES, load_corpus
 from .embed import Embedder
 from .errors import StoreError
 from .store import FORMAT, Index
-from .types import Chunk, Document
+from .types import Chunk, Document, Header
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ def index_text(chunk: Chunk) -> str:
 
 
 def doc_hash(doc: Document) -> str:
-    return hashlib.sha256(f"{doc.title}\0{doc.publisher}\0{doc.date}\0{doc.text}".encode()).hexdigest()
+    header = "\0".join(f"{h.field}:{h.text}:{h.start}" for h in doc.header)
+    return hashlib.sha256(f"{doc.title}\0{doc.publisher}\0{doc.date}\0{doc.byline}\0{header}\0{doc.text}".encode()).hexdigest()
 
 
 def settings(embedder: Embedder, chunk_chars: int, chunk_overlap: int) -> dict:
@@ -118,7 +119,9 @@ def _build(docs, embedder, index_dir, chunk_chars, chunk_overlap, previous, prog
         "corpus_dir": str(Path(corpus_dir).resolve()) if corpus_dir else None,  # `--index X` alone finds it
         "dense": type(dense).__name__, "files": files or {},  # size and mtime per file: start-up skips reading
     }
-    store.save(index_dir, manifest, chunks, dense, bm25, matrix)
+    articles = {d.doc_id: Header(d.doc_id, d.title, d.publisher, d.date, d.byline, Path(d.path).name if d.path else "",
+                                 d.header) for d in docs}
+    store.save(index_dir, manifest, chunks, dense, bm25, matrix, articles)
     report = BuildReport(
         added=sorted(k for k in new_docs if k not in old_docs),
         changed=sorted(k for k in new_docs if k in old_docs and old_docs[k] != new_docs[k]),

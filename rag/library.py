@@ -42,6 +42,7 @@ class Article:
     date: str  # as the article gives it
     file: str  # path relative to the corpus folder
     passages: int
+    byline: str = ""  # who wrote it, as the article writes it
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,10 @@ class Library:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
             first.setdefault(c.doc_id, c)
         files = self.files_for(list(first))
+        heads = getattr(index, "articles", {})
         articles = [Article(doc_id=d, title=c.title, publisher=c.publisher, date=c.date, file=files.get(d, ""),
-                            passages=counts[d]) for d, c in first.items()]
+                            passages=counts[d], byline=heads[d].byline if d in heads else "")
+                    for d, c in first.items()]
         articles.sort(key=lambda a: a.title.casefold())
         articles.sort(key=lambda a: iso_date(a.date), reverse=True)  # '' (undated) sorts last
         m = index.manifest

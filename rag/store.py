@@ -1,7 +1,8 @@
 """The index on disk: FAISS + BM25 + chunks in a build folder that manifest.json points at; load, save, lock.
 
 Layout: <index_dir>/manifest.json names <index_dir>/build-<ns>/ holding chunks.sqlite (texts and metadata, read
-lazily), vectors.npy (exact float32 vectors, memory-mapped), dense.faiss (flat, or IVF at scale) and bm25/ (bm25s).
+lazily), vectors.npy (exact float32 vectors, memory-mapped), dense.faiss (flat, or IVF at scale), bm25/ (bm25s)
+and articles.json (each article's header: title, byline, date, publisher and where its file writes them).
 `save` writes a new folder, fsyncs it, then replaces manifest.json atomically (the commit point), so a
 build killed at any moment leaves the previous index intact. Builders take `lock(index_dir)` first: one
 build at a time across processes, and only the lock holder removes folders no manifest names.
@@ -21,13 +22,14 @@ import numpy as np
 
 from .bm25 import BM25
 from .errors import StoreError
-from .types import Chunk
+from .types import Chunk, Header, HeaderLine
 
 # 3: chunks record who said each sentence; 4: HTML by trafilatura, any text encoding;
 # 5: chunks.sqlite + vectors.npy + bm25s, IVF above APPROX_MIN chunks; 6: photo captions kept, credits cut;
 # 7: a short first-line heading is the title; 8: who speaks by the role-word rule; 9: the speaker index reads more speech verbs,
-# appositions (", the UCU general secretary, said") and "according to" a person the article named
-FORMAT = 9  # bump when the on-disk layout or the cleaning/chunking rules change
+# appositions (", the UCU general secretary, said") and "according to" a person the article named;
+# 10: articles.json, each article's header (title, byline, date, publisher and where its file writes them)
+FORMAT = 10  # bump when the on-disk layout or the cleaning/chunking rules change
 LOCK_TIMEOUT = 600.0  # seconds to wait for another build of the same index before giving up with a StoreError
 
 
@@ -38,8 +40,10 @@ class Index:
     cosines from it, and when `dense` is approximate (IVF, see `dense_index`) the candidates it returns are
     re-scored exactly from it, so refusals and scores never see quantization error."""
 
-    def __init__(self, chunks, dense, bm25: BM25, manifest: dict, matrix: np.ndarray | None = None):
+    def __init__(self, chunks, dense, bm25: BM25, manifest: dict, matrix: np.ndarray | None = None,
+                 articles: dict[str, Header] | None = None):
         self.chunks, self.dense, self.bm25, self.manifest, self.matrix = chunks, dense, bm25, manifest, matrix
+        self.articles = articles or {}  # doc id -> its header: title, byline, date, publisher, where each is written
 
     def search_dense(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         if not len(self.chunks):
@@ -114,13 +118,14 @@ def _read(index_dir: Path, manifest: dict) -> Index:
         if hasattr(dense, "nprobe"):
             dense.nprobe = NPROBE
         bm25 = BM25.load(folder)
+        articles = read_headers(folder / "articles.json")
     except Exception as e:  # any unreadable part means the whole index is unusable
         raise StoreError(f"index at {index_dir} is corrupt or incomplete ({type(e).__name__}: {e})") from e
     if not dense.ntotal == n_chunks == bm25.n_docs == matrix.shape[0] == manifest.get("n_chunks", n_chunks):
         raise StoreError(f"index at {index_dir} is corrupt: {n_chunks} chunks but {dense.ntotal} vectors")
     if dense.d != manifest.get("dim") or matrix.shape[1] != dense.d:
         raise StoreError(f"index at {index_dir} is corrupt: vectors of dimension {dense.d}, manifest says {manifest.get('dim')}")
-    return Index(chunks, dense, bm25, manifest, matrix)
+    return Index(chunks, dense, bm25, manifest, matrix, articles)
 
 
 @contextmanager
@@ -141,7 +146,7 @@ def lock(index_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
 
 
 def save(index_dir: Path, manifest: dict, chunks: list[Chunk], dense, bm25: BM25,
-         matrix: np.ndarray | None = None) -> None:
+         matrix: np.ndarray | None = None, articles: dict[str, Header] | None = None) -> None:
     """Write a build folder, fsync it, switch manifest.json to it, remove the folders it replaced.
     Call it holding lock(index_dir). `matrix`: the exact vectors (default: read back from a flat `dense`)."""
     import faiss
@@ -159,6 +164,7 @@ def save(index_dir: Path, manifest: dict, chunks: list[Chunk], dense, bm25: BM25
     np.save(tmp / "vectors.npy", matrix)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     bm25.save(tmp)
+    write_headers(tmp / "articles.json", articles or {})
     for path in tmp.iterdir():
         _fsync(path)
     _fsync(tmp)
@@ -308,3 +314,17 @@ def _rows_by_doc(chunks) -> dict[str, list[int]]:
     for row, c in enumerate(chunks):
         out.setdefault(c.doc_id, []).append(row)
     return out
+
+
+# ---- Article headers (issue 24): title, byline, date and publisher as each article's file writes them ----
+
+
+def write_headers(path: Path, articles: dict[str, Header]) -> None:
+    path.write_text(json.dumps({k: asdict(v) for k, v in articles.items()}, ensure_ascii=False), encoding="utf-8")
+
+
+def read_headers(path: Path) -> dict[str, Header]:
+    if not path.is_file():
+        return {}
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return {k: Header(**{**v, "lines": tuple(HeaderLine(**x) for x in v["lines"])}) for k, v in rows.items()}

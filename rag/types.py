@@ -35,6 +35,20 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Header:
+    """What an article says of itself (the index keeps one per article): its title, byline, date and
+    publisher, and the lines of its file that say so, which an answer about the article cites."""
+
+    doc_id: str
+    title: str
+    publisher: str = ""
+    date: str = ""
+    byline: str = ""
+    file: str = ""  # the file's name in the corpus folder
+    lines: tuple[HeaderLine, ...] = ()
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A run of whole sentences of one Document: `document.text[start:end] == text`."""
 

@@ -284,7 +284,7 @@ def test_a_good_build_leaves_no_temporary_files_and_one_build_folder(built, conf
     folders = [p.name for p in config.index_dir.iterdir() if p.is_dir()]
     assert folders == [build_folder(config).name]
     assert sorted(p.name for p in build_folder(config).iterdir()) == [
-        "bm25", "chunks.sqlite", "dense.faiss", "vectors.npy"]
+        "articles.json", "bm25", "chunks.sqlite", "dense.faiss", "vectors.npy"]
 
 
 def test_stale_reasons():
