@@ -154,3 +154,9 @@ def about_nobody_quoted(who: str, topic: str, more: bool) -> Verdict:
     """'What did Hart say about Taiwan?' when the articles quote Hart, never on Taiwan."""
     about = f" about {topic}" if topic else ""
     return Verdict("nothing_relevant", f"The articles quote {who}, but nothing{' new' if more else ''}{about}.")
+
+
+def no_header(field: str, title: str) -> Verdict:
+    """'Who wrote the article about X?' when the article found never writes its byline (nor its date or publisher)."""
+    what = {"byline": "who wrote it", "date": "when it was published", "publisher": "who published it"}.get(field, field)
+    return Verdict("not_answered", f"The article this is about, “{title}”, does not say {what}.")

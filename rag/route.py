@@ -9,6 +9,7 @@ one case in `route` below, one handler module in `rag/kinds/`, one entry in HAND
     survey     'What do the articles say about Taiwan?'                      each article's sentences on it
     quoted     'Who said “a lifeline of sorts”?'                             the speaker of those words
     said       'Who said China and Russia support each other?'             the speakers of that statement
+    article    'Who wrote the article about Xi’s trip?'                      its header: byline, date, publisher
     figure     'How long did the talks last?'                                the model, figures compared
     free       anything else                                                 the model reads the passages
 
@@ -20,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from . import attribution, cite, compound, topic
+from . import attribution, cite, compound, header, topic
 
-Kind = Literal["two_part", "speaker", "survey", "quoted", "said", "figure", "free"]
-KINDS: tuple[Kind, ...] = ("two_part", "speaker", "survey", "quoted", "said", "figure", "free")
+Kind = Literal["two_part", "speaker", "survey", "quoted", "said", "article", "figure", "free"]
+KINDS: tuple[Kind, ...] = ("two_part", "speaker", "survey", "quoted", "said", "article", "figure", "free")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Route:
     quote: str = ""  # quoted: the words whose speaker is asked
     clause: str = ""  # said: what was said, unquoted
     figure: bool = False  # asks for or states a figure: the model's answer is compared with other articles'
+    header: header.Asked | None = None  # article: which of its header's fields, of the article described how
 
 
 def route(question: str) -> Route:
@@ -51,6 +53,8 @@ def route(question: str) -> Route:
         return Route("speaker", question, request=request, figure=figure)
     if subject := topic.parse(question):
         return Route("survey", question, subject=subject, figure=figure)
+    if asked := header.parse(question):  # before quoted: 'Who wrote the story calling Xi a ‘dear friend’?'
+        return Route("article", question, header=asked, figure=figure)
     if quote := attribution.quoted_words(question):
         return Route("quoted", question, quote=quote, figure=figure)
     if clause := attribution.said_clause(question):

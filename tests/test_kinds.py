@@ -178,3 +178,25 @@ def test_a_speakers_words_from_articles_that_never_name_the_topic_are_refused(ma
     assert answer.refused and answer.reason == "nothing_relevant"
     assert answer.note == "The passages cited never mention “North Korea”."
     assert p.generator.prompts == [] and answer.citations == []
+
+
+def test_who_wrote_an_article_is_answered_from_its_byline_and_cited_to_the_line_of_its_file(make_pipeline, corpus_dir):
+    p = make_pipeline("The model must not be asked [1].")
+    answer = p.ask("Who wrote the article about Xi’s trip to Russia boosting ‘dear friend’ Putin?")
+    assert p.generator.prompts == []  # the article's own header answers
+    assert not answer.refused
+    assert "Andrea Mitchell and Dan De Luce [1]" in answer.text
+    [c] = answer.citations
+    assert c.quote == "By Andrea Mitchell and Dan De Luce" and c.chunk.text[c.quote_start:].startswith(c.quote)
+    head = p.index.articles[c.chunk.doc_id]
+    line = next(h for h in head.lines if h.field == "byline")
+    raw = (corpus_dir / head.file).read_text(encoding="utf-8")
+    assert raw[line.start:line.end] == c.quote  # the exact place in the article's file
+
+
+def test_an_article_that_never_writes_its_byline_is_a_refusal_that_says_so(make_pipeline):
+    p = make_pipeline("The model must not be asked [1].")
+    answer = p.ask("Who wrote the article about Xi reaffirming support for Russia in security issues?")
+    assert p.generator.prompts == []
+    assert answer.refused and answer.reason == "not_answered"
+    assert "does not say who wrote it" in answer.note and "reaffirms support" in answer.note

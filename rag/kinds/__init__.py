@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 from ..route import Kind, Route
 from ..turn import Turn
 from ..types import Answer, Evidence
-from . import model, quoted, speaker, survey, two_part
+from . import article, model, quoted, speaker, survey, two_part
 
 Handler = Callable[[Turn, Route], Iterator[Evidence | str | Answer]]
 
@@ -20,6 +20,7 @@ HANDLERS: dict[Kind, Handler] = {
     "survey": survey.answer,
     "quoted": quoted.answer_quoted,
     "said": quoted.answer_said,
+    "article": article.answer,
     "figure": model.answer,
     "free": model.answer,
 }
