@@ -335,7 +335,7 @@ def quantities(sentence: str) -> set[str]:
     return {" ".join(m.group().lower().split()) for m in _QUANTITY.finditer(sentence)}
 
 
-def _by_unit(figures: set[str]) -> dict[str, set[str]]:
+def by_unit(figures: set[str]) -> dict[str, set[str]]:
     """Figures by what they count, each as a comparable value: {'more than four hours', 'over 4 hours',
     '153%', 'in 2019'} -> {'hour': {'> 4'}, '%': {'153'}}; a bare number (a year) counts nothing."""
     out: dict[str, set[str]] = {}
@@ -355,7 +355,7 @@ def _by_unit(figures: set[str]) -> dict[str, set[str]]:
 def asks_figure(question: str) -> bool:
     """Does the question ask for a figure ('How long...?', 'When...?') or state one ('Did they talk for more
     than four hours?')? Its answer is then compared with the figures other articles give (`conflicting`)."""
-    return bool(ASKS_QUANTITY.search(question) or _by_unit(quantities(question)))
+    return bool(ASKS_QUANTITY.search(question) or by_unit(quantities(question)))
 
 
 def conflicting(checked: Checked, hits: list[Hit],
@@ -372,14 +372,14 @@ def conflicting(checked: Checked, hits: list[Hit],
     score = {(i + 1, span): sc for i, row in enumerate(relevance) for span, sc in row}
     cited = [(c.n, (c.quote_start, c.quote_start + len(c.quote))) for c in checked.citations]
     best = max((score.get(k, 0.0) for k in cited), default=0.0)
-    said = _by_unit(set().union(*(quantities(c.quote) for c in checked.citations)))
+    said = by_unit(set().union(*(quantities(c.quote) for c in checked.citations)))
     docs = {hits[n - 1].chunk.doc_id for n, _ in cited}
     out = []
     for (n, span), sc in sorted(score.items(), key=lambda kv: -kv[1]):
         if n > len(hits) or hits[n - 1].chunk.doc_id in docs or sc < best - CONFLICT_MARGIN:
             continue
         chunk = hits[n - 1].chunk
-        figures = _by_unit(quantities(chunk.text[span[0]:span[1]]))
+        figures = by_unit(quantities(chunk.text[span[0]:span[1]]))
         if any(said[u].isdisjoint(values) for u, values in figures.items() if u in said):
             out.append((n, span))
             docs.add(chunk.doc_id)

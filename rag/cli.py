@@ -1,4 +1,4 @@
-"""`rag index | ask | search | add | remove | list | eval | chat`: parse flags into a Config, call the API, print; errors are one line."""
+"""`rag index | ask | search | add | remove | list | quotes | coverage | timeline | differences | eval | chat`: parse flags into a Config, call the API, print; errors are one line."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,7 @@ from typing import Callable
 
 from . import store
 from .config import Config
+from .desk import commands as desk_commands
 from .errors import RagError
 
 
@@ -42,7 +43,7 @@ def command(name: str) -> Callable[[list[str]], int]:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Cited answers from your news articles, offline.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{index,ask,search,add,remove,list,eval,chat}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{index,ask,search,add,remove,list,quotes,coverage,timeline,differences,eval,chat}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index", type=Path, help="index folder (default: index/ in the project)")
     common.add_argument("--corpus", type=Path, help="folder of .txt/.md/.html articles (default: corpus/)")
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_filter_args(a)
         a.set_defaults(run=run)
     _add_library_parsers(sub, common)
+    desk_commands.add_parsers(sub, common)
     sub.add_parser("eval", help="run the eval question set (see rag eval --help)")
     sub.add_parser("chat", help="start the web chat (see rag chat --help)")
     return p
@@ -236,7 +238,7 @@ def _list(args, config: Config) -> int:
         print(json.dumps(asdict(listing), ensure_ascii=False, indent=1))
         return 0
     for a in listing.articles:
-        meta = " · ".join(x for x in (a.publisher, a.date) if x)
+        meta = " · ".join(x for x in (a.byline and f"by {a.byline}", a.publisher, a.date) if x)
         print(f"{a.doc_id}  {a.title}" + (f"  ({meta})" if meta else "") + f"  [{a.file}, {a.passages} passages]")
     print(f"{len(listing.articles)} articles, {listing.passages} passages; embedding model {listing.embed_model}, "
           f"built {listing.built}")

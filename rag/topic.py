@@ -37,9 +37,10 @@ def parse(question: str) -> str:
     return m.group("topic").strip() if m else ""
 
 
-def about(topic: str, candidates: Sequence[Chunk], embed: Callable[[list[str]], np.ndarray]) -> list[Statement]:
+def about(topic: str, candidates: Sequence[Chunk], embed: Callable[[list[str]], np.ndarray],
+          limit: int = MAX_STATEMENTS) -> list[Statement]:
     """The sentences of `candidates` about `topic`, in the order an answer lists them: each article's best
-    first (articles by their best), then each one's next best, at most MAX_STATEMENTS.
+    first (articles by their best), then each one's next best, at most `limit`.
 
     A sentence is about the topic when it mentions every name the topic holds (aliases count), or is
     the words of the one person the topic names ('he added', recorded by the chunker), and is
@@ -67,7 +68,7 @@ def about(topic: str, candidates: Sequence[Chunk], embed: Callable[[list[str]], 
         lexical = 1.0 if spoken(s) else sum(1 for w in words if mentions(s.text, w)) / len(words)
         if max(float(cos), lexical) >= MIN_RELEVANCE:  # the words tie many sentences: meaning orders them
             scored.append(Statement(s.chunk, s.start, s.end, s.speaker, round(float(cos) + lexical, 4)))
-    return _by_article(scored)[:MAX_STATEMENTS]
+    return _by_article(scored)[:limit]
 
 
 def _sentences(chunk: Chunk) -> list[Statement]:
