@@ -285,3 +285,29 @@ def test_a_real_search_prints_no_progress_bar_for_loading_the_small_embedder(tmp
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0 and out.stdout.startswith("1. ")
     assert "Loading weights" not in out.stderr and "it/s" not in out.stderr, out.stderr
+
+
+def test_desk_views_on_the_command_line_never_load_the_model(fakes, capsys, built, corpus_dir):
+    code, out, _ = run(capsys, "quotes", "--speaker", "Kirby", "--json", "--index", built)
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 4 and {r["speaker"] for r in rows} == {"John Kirby"}
+    assert rows[0]["role"] == "National Security Council coordinator"
+    code, out, _ = run(capsys, "quotes", "--speaker", "Kirby", "--csv", "--index", built)
+    assert out.splitlines()[0] == "speaker,role,quote,article,publisher,date,doc_id,offset"
+    assert "burgeoning of late" in out
+    code, out, _ = run(capsys, "coverage", "Ukraine", "--index", built)
+    assert code == 0 and "Ukraine" in out and "@" in out
+    code, out, _ = run(capsys, "timeline", "--json", "--index", built)
+    assert any(e["phrase"] == "June 5, 2019" and e["when"] == "2019-06-05" for e in json.loads(out))
+    code, out, _ = run(capsys, "differences", "--markdown", "--index", built)
+    assert out.startswith("## Differences") and "more than four hours" in out
+    assert fakes.generators == []  # nothing here asked for the model
+
+
+def test_an_empty_view_says_why_in_one_line(fakes, capsys, tmp_path):
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Harvest report\n\nThe harvest was late this year and prices rose.\n")
+    for view in ("quotes", "timeline", "differences"):
+        code, out, err = run(capsys, view, "--corpus", folder, "--index", tmp_path / "idx")
+        assert code == 0 and out.startswith("nothing to list: ") and len(out.strip().splitlines()) == 1
