@@ -5,6 +5,7 @@ chat would point out under an answer is listed here too.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Iterable
@@ -18,6 +19,9 @@ from . import Line, line_of, sentences
 # same event ('held talks in Moscow for almost four and a half hours Monday, Tass reported' ~ 'met with on
 # Monday for more than four hours, according to TASS'), not two different things counted in the same unit.
 MIN_SHARED = 0.3
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+                          "hundred dozen dozens".split())  # the words cite's figure pattern counts with
 COMMON_NAME = 50  # a name in more sentences of a unit than this says too little to pair on ('U.S.')
 
 
@@ -55,8 +59,8 @@ def differences(chunks: Iterable[Chunk]) -> list[Difference]:
     """
     by_unit_said: dict[str, list[_Said]] = {}
     for chunk, start, end in sentences(chunks):
-        said = _read(line_of(chunk, start, end))
-        for unit in said.values:
+        said = _read(chunk, start, end)
+        for unit in said.values if said else ():
             by_unit_said.setdefault(unit, []).append(said)
     out = []
     for unit, group in by_unit_said.items():
@@ -64,15 +68,22 @@ def differences(chunks: Iterable[Chunk]) -> list[Difference]:
     return sorted(out, key=lambda d: (-len(d.about.split(", ")), d.unit))
 
 
-def _read(line: Line) -> _Said:
+def _read(chunk: Chunk, start: int, end: int) -> _Said | None:
+    """A sentence's figures by unit, with its words and names; None when it counts nothing (most sentences)."""
+    text = chunk.text[start:end]
+    if not _DIGIT.search(text) and _NUMBER_WORDS.isdisjoint(text.lower().split()):
+        return None  # cheaper than the figure pattern, which most sentences would fail anyway
     phrases = {}
-    for phrase in quantities(line.text):
+    for phrase in quantities(text):
         for unit in by_unit({phrase}):
             phrases.setdefault(unit, phrase)
+    if not phrases:
+        return None
     values = by_unit(set(phrases.values()))
     figure_words = {w for p in phrases.values() for w in tokenize(p)}
-    words = {w for w in content(line.text) - figure_words if not numbers(w)}
-    return _Said(line, values, phrases, words, {w for n in names(line.text, opening=False) for w in tokenize(n)})
+    words = {w for w in content(text) - figure_words if not numbers(w)}
+    return _Said(line_of(chunk, start, end), values, phrases, words,
+                 {w for n in names(text, opening=False) for w in tokenize(n)})
 
 
 def _differing(unit: str, group: list[_Said]) -> list[Difference]:

@@ -45,7 +45,7 @@ def quotes(chunks: Iterable[Chunk], speaker: str = "", article: str = "", word: 
             found.append(s)
     found.sort(key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
     full = canonical_names({s.speaker for s in found})
-    roles = _roles(chunks, set(full.values()))
+    roles = _roles(chunks, {(s.chunk.doc_id, full[s.speaker]) for s in found})
     out = []
     for s in found:
         name = full[s.speaker]
@@ -73,13 +73,17 @@ def canonical_names(speakers: set[str]) -> dict[str, str]:
     return out
 
 
-def _roles(chunks: list[Chunk], speakers: set[str]) -> dict[tuple[str, str], str]:
-    """(doc id, speaker) -> the role the article gives them where it first names them with one:
-    'National Security Council coordinator John Kirby told reporters' -> 'National Security Council coordinator'."""
+def _roles(chunks: list[Chunk], quoted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(doc id, speaker) -> the role the article gives them where it first names them with one, looked for in
+    the articles that quote them only: 'National Security Council coordinator John Kirby told reporters' ->
+    'National Security Council coordinator'."""
+    wanted: dict[str, set[str]] = {}
+    for doc_id, name in quoted:
+        wanted.setdefault(doc_id, set()).add(name)
     out: dict[tuple[str, str], str] = {}
-    for chunk in sorted(chunks, key=lambda c: (c.doc_id, c.start)):
-        for name in speakers:
-            if (chunk.doc_id, name) not in out and (role := role_in(chunk.text, name)):
+    for chunk in sorted((c for c in chunks if c.doc_id in wanted), key=lambda c: (c.doc_id, c.start)):
+        for name in wanted[chunk.doc_id]:
+            if (chunk.doc_id, name) not in out and name in chunk.text and (role := role_in(chunk.text, name)):
                 out[(chunk.doc_id, name)] = role
     return out
 
