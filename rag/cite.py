@@ -21,7 +21,7 @@ from .chunk import split_sentences
 from .prompt import posing
 from .refusal import is_refusal
 # MARKER: the one marker pattern, used app-wide
-from .terms import ASKS_QUANTITY, MARKER, content, fold, marker_numbers, mentions, names, numbers, stem, tokenize
+from .terms import ASKS_QUANTITY, MARKER, content, fold, marker_numbers, mentions, names, numbers, opposed, stem, tokenize
 from .terms import MARKER_GROUP as _G
 from .types import Chunk, Citation, Hit
 
@@ -91,20 +91,6 @@ def tidy(text: str) -> str:
         body = _INNER_SAYS.sub(", ", body)
         lines.append(lead + (body[:1].upper() + body[1:] if body else body))
     return "\n".join(lines).strip()
-
-
-# Opposed prefixes on a shared stem turn a word into its opposite: imports/exports, increase/decrease.
-_OPPOSED = {("im", "ex"), ("in", "ex"), ("in", "out"), ("in", "de"), ("over", "under"), ("up", "down"),
-            ("pro", "anti"), ("max", "min"), ("en", "dis"), ("ac", "re")}
-
-
-def opposed(a: str, b: str) -> bool:
-    """'import', 'export' -> True; 'increase', 'decrease' -> True; 'report', 'export' -> False"""
-    for x, y in _OPPOSED:
-        for p, q in ((x, y), (y, x)):
-            if a.startswith(p) and b.startswith(q) and len(a) - len(p) >= 4 and a[len(p):] == b[len(q):]:
-                return True
-    return False
 
 
 def agrees(claim: str, sentence: str, question: str = "") -> bool:

@@ -344,3 +344,17 @@ def unnamed(text: str) -> set[str]:
 def share(words: set[str], text: str) -> float:
     """Share of `words` among the text's content words: ({'xi', 'call'}, 'Xi spoke.') -> 0.5"""
     return len(words & content(text)) / len(words) if words else 0.0
+
+
+# Opposed prefixes on a shared stem turn a word into its opposite: imports/exports, increase/decrease.
+_OPPOSED = {("im", "ex"), ("in", "ex"), ("in", "out"), ("in", "de"), ("over", "under"), ("up", "down"),
+            ("pro", "anti"), ("max", "min"), ("en", "dis"), ("ac", "re")}
+
+
+def opposed(a: str, b: str) -> bool:
+    """'import', 'export' -> True; 'increase', 'decrease' -> True; 'report', 'export' -> False"""
+    for x, y in _OPPOSED:
+        for p, q in ((x, y), (y, x)):
+            if a.startswith(p) and b.startswith(q) and len(a) - len(p) >= 4 and a[len(p):] == b[len(q):]:
+                return True
+    return False

@@ -2,7 +2,7 @@
 import pytest
 
 from rag.cite import Checked
-from rag.refusal import (EXPLAIN, after_answer, before_generation, explain, is_refusal, lacks_asked_kind,
+from rag.refusal import (EXPLAIN, after_answer, before_generation, explain, is_refusal, lacks_asked_kind, the_opposite,
                          missing_constraints, unknown_names, unsupported)
 from rag.types import Chunk, Citation, Hit, Reason
 from typing import get_args
@@ -106,3 +106,22 @@ def test_the_pronoun_i_is_no_name_the_articles_must_mention():
     # 'I' opened no sentence, so it was taken for a name no article mentions: a refusal before the model
     assert unknown_names("Can I ask what Beijing could give Russia?", HITS, VOCAB) == []
     assert before_generation("What, as I recall, is Beijing worried about?", HITS, VOCAB) == ("", "")
+
+
+@pytest.mark.parametrize("question,text,turned", [
+    ("How much did China's imports from Russia grow in April?",
+     "China’s exports to Russia hit a record in April, jumping 153% [1].", ("import", "export")),
+    ("How much did exports grow?", "Exports jumped 153% [1].", None),
+    ("Did trade increase or decrease?", "Trade decreased [1].", None),  # the question names both
+    ("Why did the deficit increase?", "The deficit increased because spending rose [1].", None),
+])
+def test_an_answer_giving_the_opposite_of_what_was_asked(question, text, turned):
+    assert the_opposite(question, text) == turned
+
+
+def test_after_answer_refuses_the_opposite_of_what_was_asked():
+    chunk = Chunk("a:0", "a", "t", "China’s exports to Russia hit a record in April, jumping 153%.", 0, 60)
+    c = Citation(1, chunk, chunk.text)
+    checked = Checked("China’s exports to Russia hit a record in April, jumping 153% [1].", [c])
+    verdict = after_answer("How much did China's imports from Russia grow in April?", checked, [Hit(chunk, 1.0)])
+    assert verdict.reason == "not_answered" and "export" in verdict.note and "import" in verdict.note
