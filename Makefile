@@ -17,6 +17,7 @@ bench:
 	scripts/setup --dev
 	.venv/bin/python bench/answer_speed.py
 	.venv/bin/python bench/bench.py
+	.venv/bin/python bench/desk.py
 
 # docs/articles.png: the Articles tab after an upload (real models, a temporary corpus copy);
 # docs/chat.png: a real answer in the chat (the browser test writes it only when told to, as here).
