@@ -58,7 +58,7 @@ _VERB = (r"(?:said|says|told|explained|added|noted|argued|warned|stressed|counte
 # 'for Android developers called': any other word (a role, a noun) means the capitalised words name nobody speaking
 _BETWEEN = (r"(?:(?:also|then|later|again|once|often|earlier|previously|recently|repeatedly|has|have|had|"
             r"[a-z]+ly)\s+|(?:on|last|this)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s+)")
-_NAME_THEN_VERB = re.compile(rf"({_NAME})\s+{_BETWEEN}{{0,2}}{_VERB}\b")
+_NAME_THEN_VERB = re.compile(rf"(?<![\w.’'-])({_NAME})\s+{_BETWEEN}{{0,2}}{_VERB}\b")
 # "said Brian Hart" names the speaker; "told NBC News" names the listener, so `told` is not here.
 # 'said China is willing': a name followed by its own verb is what was said, not who said it
 _VERB_THEN_NAME = re.compile(rf"\b(?:said|says|added|explained|wrote|asked|replied|quipped)\s+({_NAME})\b"

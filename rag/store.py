@@ -28,8 +28,9 @@ from .types import Chunk, Header, HeaderLine
 # 5: chunks.sqlite + vectors.npy + bm25s, IVF above APPROX_MIN chunks; 6: photo captions kept, credits cut;
 # 7: a short first-line heading is the title; 8: who speaks by the role-word rule; 9: the speaker index reads more speech verbs,
 # appositions (", the UCU general secretary, said") and "according to" a person the article named;
-# 10: articles.json, each article's header (title, byline, date, publisher and where its file writes them)
-FORMAT = 10  # bump when the on-disk layout or the cleaning/chunking rules change
+# 10: articles.json, each article's header (title, byline, date, publisher and where its file writes them);
+# 11: the tail of an acronym is no speaker ('the U.S. said' named 'S.')
+FORMAT = 11  # bump when the on-disk layout or the cleaning/chunking rules change
 LOCK_TIMEOUT = 600.0  # seconds to wait for another build of the same index before giving up with a StoreError
 
 

@@ -296,6 +296,8 @@ def test_the_name_of_who_speaks_leaves_roles_places_and_nationalities_off(senten
     (["Xi Jinping’s government said China is willing to work with Russia."], [""]),
     (["Xi vowed to support Moscow’s “sovereignty and security.”"], ["Xi"]),
     (["Researchers urged victims to keep their devices up to date."], [""]),
+    # the tail of an acronym is no name: 'the U.S. announced' names nobody called 'S.'
+    (["The U.S. announced an additional $350 million in aid on Monday."], [""]),
 ])
 def test_who_speaks_by_general_rules(sentences, who):
     text = " ".join(sentences)
