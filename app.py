@@ -482,21 +482,28 @@ CSS = """
 """
 
 
-def create_app(engine: Any, models: list[str] | None = None, examples: list[str] = EXAMPLES, library: Any = None):
+def create_app(engine: Any, models: list[str] | None = None, examples: list[str] = EXAMPLES, library: Any = None,
+               desk: Any = None):
     """The chat page around `engine` (a rag.Pipeline or a fake with the same methods). Serve it with launch().
 
     Starts loading the engine's model in the background right away. `models` fills the model
     dropdown (default: rag.available_models()). `library` (a rag.library.Library; made for a rag.Pipeline
-    engine) adds the Articles tab and the search-within filters."""
+    engine) adds the Articles tab and the search-within filters. `desk` (a rag.desk.views.Desk; made for a
+    rag.Pipeline engine) adds the newsroom desk's tabs: Quotes, Coverage, Timeline, Differences."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
+    import desk_ui
     from rag.export import to_markdown
 
     if library is None and isinstance(engine, rag.Pipeline):
         from rag.library import Library
 
         library = Library(engine)
+    if desk is None and isinstance(engine, rag.Pipeline):
+        from rag.desk.views import Desk
+
+        desk = Desk(engine)
     exports = Path(tempfile.mkdtemp(prefix="rag-export-"))
 
     default_model = _model_name(engine)
@@ -646,6 +653,7 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
 
     with gr.Blocks(title="News Q&A") as demo:
         gr.Markdown("## News Q&A\nAnswers come only from the news articles, each claim cited [n] to its passage.")
+        loading = not warmer.ready(default_model)  # read once, before the status: the timer polls until it is ready
         status = gr.Markdown(warmer.status(default_model), elem_id="rag-status")
         chat_state = gr.State([])  # what the chat shows (server side: the Chatbot's own value comes back reshaped)
         turns = gr.State([])  # earlier turns as plain text, the history the engine gets
@@ -716,8 +724,9 @@ def create_app(engine: Any, models: list[str] | None = None, examples: list[str]
                             with gr.Row():
                                 remove_yes = gr.Button("Yes, remove it", variant="stop", elem_id="rag-remove-yes")
                                 remove_no = gr.Button("Cancel", elem_id="rag-remove-no")
+            desk_ui.add_desk_tabs(gr, desk, exports)  # Quotes, Coverage, Timeline, Differences (hidden without a desk)
 
-        timer = gr.Timer(1.0, active=not warmer.ready(default_model))
+        timer = gr.Timer(1.0, active=loading)
         timer.tick(poll, model, [status, timer], queue=False, show_progress="hidden", api_visibility="private")
         model.change(choose_model, model, [status, timer], queue=False, api_visibility="private")
 
@@ -777,6 +786,8 @@ def launch(demo, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool
     this machine without `auth`: see password_for()."""
     import gradio as gr
 
+    from desk_ui import CSS as DESK_CSS
+
     if (host not in LOCAL_HOSTS or share) and not auth:
         raise RuntimeError(password_for(host, share, {})[1])
 
@@ -790,7 +801,7 @@ def launch(demo, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, share: bool
         quiet=True,
         prevent_thread_lock=not block,
         theme=gr.themes.Default(font=SYSTEM_FONTS, font_mono=SYSTEM_MONO),  # no web fonts: renders offline
-        css=CSS,
+        css=CSS + DESK_CSS,
         footer_links=["api"],
         enable_monitoring=False,
         ssr_mode=False,

@@ -49,16 +49,19 @@ def run(args, config) -> int:
     elif args.markdown:
         print(to_markdown(records(rows), title))
     elif not rows:
-        print(f"nothing to list: {empty_reason(args.command, len(desk.pipeline.index.chunks))}")
+        index = desk.pipeline.index
+        print(f"nothing to list: {empty_reason(args.command, len(index.chunks), len(getattr(index, 'articles', {})))}")
     else:
         print(as_text(rows))
     return 0
 
 
-def empty_reason(view: str, passages: int) -> str:
+def empty_reason(view: str, passages: int, articles: int = 0) -> str:
     """Why a view is empty, in one line (an empty view is an answer, never an error)."""
     if not passages:
         return "the index holds no articles"
+    if view == "differences" and articles == 1:
+        return "only one article is indexed: there is no other to differ from"
     return {
         "quotes": "no sentence of the articles is attributed to a named speaker",
         "coverage": "no article has a sentence about that topic",
