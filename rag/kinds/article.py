@@ -22,7 +22,7 @@ def answer(turn: Turn, route: Route) -> Iterator:
         yield from turn.refuse(refusal.Verdict("no_passages"))
         return
     best = found[0]
-    head = turn.index.articles.get(best.chunk.doc_id) or Header(best.chunk.doc_id, best.chunk.title)
+    head = getattr(turn.index, "articles", {}).get(best.chunk.doc_id) or Header(best.chunk.doc_id, best.chunk.title)
     passage = header.passage(head)
     shown = [Hit(chunk=passage, score=best.score, similarity=best.similarity), best]
     line = header.line_for(head, asked.field)
