@@ -28,9 +28,11 @@ def demo(make_pipeline):
 
 
 def test_render_articles_and_report_escape_titles_and_file_names():
-    listing = Listing([Article(HOSTILE, HOSTILE, HOSTILE, "2024-01-01", HOSTILE + ".txt", 3)], "m<b>", "2026-11-23T21:00:00", 3)
+    listing = Listing([Article(HOSTILE, HOSTILE, HOSTILE, "2024-01-01", HOSTILE + ".txt", 3, byline=HOSTILE)], "m<b>",
+                      "2026-11-23T21:00:00", 3)
     table = app.render_articles(listing)
     assert "<img" not in table and "${" not in table and "&lt;img src=x" in table
+    assert '<div class="rag-byline">By &lt;img' in table  # who wrote it, under the title, escaped
     assert app.render_summary(listing).startswith("**1 article** · 3 passages · embedding model m&lt;b&gt;")
     report = app.render_report(Change([FileReport(HOSTILE + ".txt", "skipped", "unsafe name", "unsafe <b>")]))
     assert "<img" not in report and "unsafe &lt;b&gt;" in report and "Index unchanged" in report
