@@ -112,6 +112,14 @@ def test_two_articles_giving_different_hours_for_the_same_talks(shipped):
     assert len({f.line.doc_id for f in hours[0].figures}) == 2
 
 
+def test_articles_on_two_subjects_give_no_difference_however_alike_their_sentences():
+    a = clean("Asparagus\n\nIn 2024, world production of asparagus was 8.9 million tonnes, led by China with 87% of the total.",
+              doc_id="a")
+    b = clean("Lettuce\n\nIn 2023, world production of lettuce was 28 million tonnes, led by China with 53% of the total.",
+              doc_id="b")
+    assert differences(chunk_document(a) + chunk_document(b)) == []
+
+
 def test_different_things_counted_in_one_unit_are_no_difference():
     found = differences(chunks_of("Lyon has a population of 500,000 people, the city council said.",
                                   "Nantes has a population of 300,000 people, the city council said."))
@@ -128,8 +136,10 @@ def test_the_same_figure_is_no_difference_and_one_article_never_differs_from_its
 
 
 def test_a_difference_between_made_up_articles():
-    found = differences(chunks_of("The storm killed 12 people in Manila on Sunday, officials said.",
-                                  "Officials in Manila said the storm killed 15 people on Sunday."))
+    found = differences(chunks_of("Storm leaves Manila counting its dead\n\nThe storm killed 12 people in Manila on Sunday, "
+                                  "officials said.",
+                                  "Typhoon toll rises in Manila overnight\n\nOfficials in Manila said the storm killed 15 "
+                                  "people on Sunday."))
     assert len(found) == 1 and found[0].unit == "people"
     assert [f.value for f in found[0].figures] == ["12 people", "15 people"]
 

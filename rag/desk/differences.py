@@ -1,5 +1,6 @@
-"""Where the articles disagree on a figure: two articles' sentences about the same thing (the same names, most
-of the same words) that count the same unit (hours, %, people) and give different values. The figures are
+"""Where the articles disagree on a figure: two articles on the same story (their headlines share a name) whose
+sentences about the same thing (a shared name, most of the same words) count the same unit (hours, %, people) and
+give different values. The figures are
 read as the chat's how-many check reads them (`cite.quantities`, `cite.by_unit`), so a difference the
 chat would point out under an answer is listed here too.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import Iterable
 
@@ -86,6 +88,12 @@ def _read(chunk: Chunk, start: int, end: int) -> _Said | None:
                  {w for n in names(text, opening=False) for w in tokenize(n)})
 
 
+@lru_cache(maxsize=4096)
+def _headline_names(title: str) -> frozenset[str]:
+    """'Xi Jinping says China ready to work with Russia' -> {'xi', 'jinping', 'china', 'russia'}"""
+    return frozenset(w for n in names(title) for w in tokenize(n))
+
+
 def _differing(unit: str, group: list[_Said]) -> list[Difference]:
     """Pairs of sentences from two articles sharing a name and MIN_SHARED of their words whose values of
     `unit` differ, joined into one Difference when they share a sentence."""
@@ -102,6 +110,8 @@ def _differing(unit: str, group: list[_Said]) -> list[Difference]:
         a, b = group[i], group[j]
         if a.line.doc_id == b.line.doc_id or not a.values[unit].isdisjoint(b.values[unit]):
             continue
+        if not _headline_names(a.line.title) & _headline_names(b.line.title):
+            continue  # 'Asparagus' and 'Lettuce' both give China's share of world production: two subjects
         shared = a.words & b.words
         if shared and len(shared) >= MIN_SHARED * min(len(a.words), len(b.words)):
             edges.append((i, j, shared))
