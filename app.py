@@ -267,7 +267,7 @@ def render_articles(listing) -> str:
     """The Articles tab's table, newest first; every cell escaped (titles and file names are anyone's text)."""
     head = "".join(f"<th>{h}</th>" for h in ("Title", "Publisher", "Date", "File", "Passages", "Id"))
     rows = "".join(
-        f'<tr data-id="{esc(a.doc_id)}"><td class="rag-title">{esc(a.title)}{_byline(a)}</td><td>{esc(a.publisher)}</td>'
+        f'<tr data-id="{esc(a.doc_id)}"><td><span class="rag-title">{esc(a.title)}</span>{_byline(a)}</td><td>{esc(a.publisher)}</td>'
         f"<td>{esc(a.date)}</td><td><code>{esc(a.file)}</code></td><td>{a.passages}</td>"
         f"<td><code>{esc(a.doc_id)}</code></td></tr>"
         for a in listing.articles
