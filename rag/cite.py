@@ -21,7 +21,8 @@ from .chunk import split_sentences
 from .prompt import posing
 from .refusal import is_refusal
 # MARKER: the one marker pattern, used app-wide
-from .terms import ASKS_QUANTITY, MARKER, content, fold, marker_numbers, mentions, names, numbers, opposed, stem, tokenize
+from .terms import (ASKS_QUANTITY, MARKER, content, fold, marker_numbers, mentions, names, numbers, stem, tokenize,
+                    turned)
 from .terms import MARKER_GROUP as _G
 from .types import Chunk, Citation, Hit
 
@@ -109,7 +110,7 @@ def agrees(claim: str, sentence: str, question: str = "") -> bool:
     said, there = content(claim), content(sentence)
     if not (_NEGATION.search(claim) or _DENIAL.search(claim)) and _negated(sentence) & said:
         return False
-    return not any(opposed(w, t) for w in said - there for t in there - said)
+    return turned(said, there) is None
 
 
 # A denial negates what it governs as a 'not' does: 'Beijing denies sending arms' does not support 'Beijing sent arms'.

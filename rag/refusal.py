@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Container, NamedTuple, Sequence
 
-from .terms import (ASKS_COUNT, ASKS_LENGTH, MARKER_GROUP, TIME_UNIT, content, dates, mentions, names, numbers, opposed,
+from .terms import (ASKS_COUNT, ASKS_LENGTH, MARKER_GROUP, TIME_UNIT, content, dates, mentions, names, numbers, turned,
                     variants)
 from .types import Hit, Reason
 
@@ -139,8 +139,8 @@ def after_answer(question: str, checked: "Checked", cited: Sequence[Hit]) -> Ver
         return verdict
     if lacks_asked_kind(question, checked.text):
         return Verdict("not_answered")
-    if turned := the_opposite(question, checked.text):
-        asked, said = turned
+    if flipped := the_opposite(question, checked.text):
+        asked, said = flipped
         return Verdict("not_answered", f"The answer speaks of “{said}”; the question asks about “{asked}”.")
     return unpinned(question, cited)
 
@@ -149,8 +149,7 @@ def the_opposite(question: str, text: str) -> tuple[str, str] | None:
     """A word the question asks about whose opposite the answer gives instead, neither word in the other:
     ('How much did imports from Russia grow?', 'Exports to Russia jumped 153% [1].') -> ('import', 'export');
     ('Did imports rise or fall?', 'Imports rose [1].') -> None"""
-    asked, said = content(question), content(_MARKERS.sub(" ", text))
-    return next(((q, a) for q in sorted(asked - said) for a in sorted(said - asked) if opposed(q, a)), None)
+    return turned(content(question), content(_MARKERS.sub(" ", text)))
 
 
 def unpinned(question: str, passages: Sequence[Hit]) -> Verdict:

@@ -358,3 +358,9 @@ def opposed(a: str, b: str) -> bool:
             if a.startswith(p) and b.startswith(q) and len(a) - len(p) >= 4 and a[len(p):] == b[len(q):]:
                 return True
     return False
+
+
+def turned(ours: set[str], theirs: set[str]) -> tuple[str, str] | None:
+    """A word of ours whose opposite is theirs, neither word in the other set:
+    ({'import', 'grow'}, {'export', 'grow'}) -> ('import', 'export'); ({'import', 'export'}, {'export'}) -> None"""
+    return next(((a, b) for a in sorted(ours - theirs) for b in sorted(theirs - ours) if opposed(a, b)), None)
