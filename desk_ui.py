@@ -21,12 +21,11 @@ from typing import Any, Sequence
 from app import esc, highlight
 from rag.desk.commands import empty_reason
 from rag.desk.export import records, to_csv, to_markdown
+from rag.desk.timeline import MONTHS
 
 log = logging.getLogger(__name__)
 
 ANY = "*"  # the filters' "all speakers" / "all articles" choice (no name or doc id is a lone asterisk)
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December")
 
 # The quotes table: a click (or Enter) on a row asks the server for that statement's article.
 ROW_CLICK_JS = """
@@ -116,9 +115,9 @@ def nice_date(when: str, precision: str) -> str:
     parts = when.split("-")
     try:
         if precision == "day" and len(parts) == 3:
-            return f"{int(parts[2])} {MONTH_NAMES[int(parts[1]) - 1]} {parts[0]}"
+            return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
         if precision == "month" and len(parts) >= 2:
-            return f"{MONTH_NAMES[int(parts[1]) - 1]} {parts[0]}"
+            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
     except (ValueError, IndexError):
         pass
     return when
@@ -245,11 +244,11 @@ def _ticks(first: date, last: date) -> list[tuple[date, str]]:
         out, y, m = [], first.year, first.month
         while date(y, m, 1) <= last:
             if date(y, m, 1) >= first and (m - 1) % step == 0:
-                out.append((date(y, m, 1), f"{MONTH_NAMES[m - 1][:3]} {y}"))
+                out.append((date(y, m, 1), f"{MONTHS[m - 1][:3]} {y}"))
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return out
     step = next(s for s in (1, 2, 7, 14, 30) if (span + 1) / s <= 12)
-    return [(date.fromordinal(d), f"{date.fromordinal(d).day} {MONTH_NAMES[date.fromordinal(d).month - 1][:3]}")
+    return [(date.fromordinal(d), f"{date.fromordinal(d).day} {MONTHS[date.fromordinal(d).month - 1][:3]}")
             for d in range(first.toordinal(), last.toordinal() + 1, step)]
 
 

@@ -152,7 +152,7 @@ def once(found: Iterable[Statement]) -> list[Statement]:
     return out
 
 
-def _in_article_order(found: list[Statement]) -> list[Statement]:
+def in_article_order(found: list[Statement]) -> list[Statement]:
     return sorted(found, key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
 
 
@@ -160,7 +160,7 @@ def quoted_by(quote: str, candidates: Sequence[Chunk]) -> list[Statement]:
     """The sentences holding `quote` (any quote marks, case and spacing) whose speaker the chunker
     recorded, each once; a sentence with the words but no named speaker is left out (the model answers)."""
     want = _fold(quote)
-    return _in_article_order(once(s for s in said_in(candidates) if want in _fold(s.text)))
+    return in_article_order(once(s for s in said_in(candidates) if want in _fold(s.text)))
 
 
 def same_person(asked: str, speaker: str) -> bool:
@@ -230,7 +230,7 @@ def _before_name(sentence: str, surname_at: int, who: str) -> str:
 def statements(request: Request, candidates: Sequence[Chunk]) -> list[Statement]:
     """Sentences attributed to the asked speaker in `candidates`, each once (chunks overlap, articles are
     syndicated), in article order."""
-    return _in_article_order(once(s for s in said_in(candidates) if same_person(request.who, s.speaker)))
+    return in_article_order(once(s for s in said_in(candidates) if same_person(request.who, s.speaker)))
 
 
 def relevant(topic: str, found: list[Statement], embed: Callable[[list[str]], np.ndarray],

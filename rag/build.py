@@ -89,7 +89,7 @@ def _build(docs, embedder, index_dir, chunk_chars, chunk_overlap, previous, prog
     reuse: dict[str, np.ndarray] = {}
     if previous is not None and all(previous.manifest.get(k) == v for k, v in wanted.items()):
         old_docs = previous.manifest.get("docs", {})
-        rows_by_doc = store._rows_by_doc(previous.chunks)
+        rows_by_doc = store.rows_by_doc(previous.chunks)
         for doc in docs:
             if old_docs.get(doc.doc_id) == doc_hash(doc) and doc.doc_id in rows_by_doc:
                 reuse[doc.doc_id] = previous.vectors(rows_by_doc[doc.doc_id])

@@ -148,7 +148,7 @@ class Library:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
             first.setdefault(c.doc_id, c)
         files = self.files_for(list(first))
-        heads = getattr(index, "articles", {})
+        heads = index.articles
         articles = [Article(doc_id=d, title=c.title, publisher=c.publisher, date=c.date, file=files.get(d, ""),
                             passages=counts[d], byline=heads[d].byline if d in heads else "")
                     for d, c in first.items()]

@@ -150,6 +150,7 @@ class MilvusIndex:
         self.chunks_name, self.docs_name = f"{name}_chunks", f"{name}_docs"
         self.chunks = MilvusChunks(self)
         self.bm25 = _Keywords(self)
+        self.articles: dict = {}  # no article headers in Milvus: questions about an article get its title alone
 
     def _hits(self, result) -> list[tuple[int, float]]:
         out = []

@@ -308,7 +308,8 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
         db.close()
 
 
-def _rows_by_doc(chunks) -> dict[str, list[int]]:
+def rows_by_doc(chunks) -> dict[str, list[int]]:
+    """{doc id: the rows of its chunks}, from SQLite's own index when the chunks are a ChunkTable."""
     if hasattr(chunks, "doc_rows"):
         return chunks.doc_rows()
     out: dict[str, list[int]] = {}

@@ -77,7 +77,8 @@ class Turn:
         return self.answer(text=checked.text, citations=checked.citations, refused=verdict.refused,
                            reason=verdict.reason, note=verdict.note, hits=shown, **fields)
 
-    def refuse(self, verdict: Verdict) -> Iterator[str | Answer]:
-        """Say the refusal, then end with it (the passages found stay shown for the reader)."""
+    def refuse(self, verdict: Verdict, shown: list[Hit] | None = None) -> Iterator[str | Answer]:
+        """Say the refusal, then end with it (the passages found, or `shown`, stay shown for the reader)."""
         yield REFUSAL
-        yield self.answer(refused=True, reason=verdict.reason, note=verdict.note, hits=self.hits)
+        yield self.answer(refused=True, reason=verdict.reason, note=verdict.note,
+                          hits=self.hits if shown is None else shown)

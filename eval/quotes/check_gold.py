@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 warnings.simplefilter("ignore")
+from eval.speakers import gold_sets  # noqa: E402
 from rag.corpus import load_corpus  # noqa: E402
 
-CORPORA = {"five": ROOT / "corpus", "second": HERE / "second" / "corpus"}
 FIELDS = {"doc", "speaker", "sentence", "kind", "how"}
 
 
@@ -61,4 +61,4 @@ def check(name: str, corpus: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(1 if sum(check(name, corpus) for name, corpus in CORPORA.items()) else 0)
+    sys.exit(1 if sum(check(name, corpus) for name, (_, corpus) in gold_sets().items()) else 0)

@@ -50,7 +50,7 @@ def run(args, config) -> int:
         print(to_markdown(records(rows), title))
     elif not rows:
         index = desk.pipeline.index
-        print(f"nothing to list: {empty_reason(args.command, len(index.chunks), len(getattr(index, 'articles', {})))}")
+        print(f"nothing to list: {empty_reason(args.command, len(index.chunks), len(index.articles))}")
     else:
         print(as_text(rows))
     return 0

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..attribution import said_in, same_person
+from ..attribution import in_article_order, said_in, same_person
 from ..terms import ROLE_WORDS, fold
 from ..types import Chunk
 from . import Line, line_of
@@ -43,7 +43,7 @@ def quotes(chunks: Iterable[Chunk], speaker: str = "", article: str = "", word: 
         if key not in seen:
             seen.add(key)
             found.append(s)
-    found.sort(key=lambda s: (s.chunk.doc_id, s.chunk.start + s.start))
+    found = in_article_order(found)
     full = canonical_names({s.speaker for s in found})
     roles = _roles(chunks, {(s.chunk.doc_id, full[s.speaker]) for s in found})
     out = []

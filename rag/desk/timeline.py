@@ -61,17 +61,17 @@ class _Found(NamedTuple):
     resolved: bool
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NUMBER = {m[:3].lower(): n for n, m in enumerate(_MONTHS, 1)}  # "sept"[:3] and "Mar."[:3] find theirs too
+_MONTH_NUMBER = {m[:3].lower(): n for n, m in enumerate(MONTHS, 1)}  # "sept"[:3] and "Mar."[:3] find theirs too
 _WEEKDAY_NUMBER = {d.lower(): n for n, d in enumerate(_WEEKDAYS)}  # date.weekday(): Monday is 0
 
 # Every pattern opens with a name or a digit: Python's re scans fast for those and about 20 times slower for a
 # pattern that opens with \b, a look-behind or an optional word, so the words before a date ("in early
 # February", "on Monday") are read backwards from it by `_lead_in`, and the word boundary is checked in code.
 # Names are matched case-sensitively: the modal "may" and a "march" are no months.
-_FULL = "|".join(_MONTHS)
+_FULL = "|".join(MONTHS)
 _MON_NAMES = rf"{_FULL}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"  # full names tried first
 _MON = rf"(?P<mon>{_MON_NAMES})\b\.?"
 _DAY = r"(?P<day>\d\d?)(?:st|nd|rd|th)?(?!\d)"  # 1-31 is checked when the date is made

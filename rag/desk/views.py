@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..store import rows_by_doc
 from .coverage import Coverage, coverage
 from .differences import Difference, differences
 from .quotes import Quote, quotes, wanted
@@ -19,14 +20,21 @@ class Desk:
         self._memo: dict[str, tuple[object, Any]] = {}
 
     def _once(self, name: str, read: Callable[[list], Any]) -> Any:
-        """`read(all chunks)` for the current index, remembered until the index changes."""
+        """`read(all chunks)` for the current index, remembered until the index changes; the chunks themselves
+        are read from the index once for all views."""
         index = self.pipeline.index
         with self._lock:
             held = self._memo.get(name)
             if held is None or held[0] is not index:
-                held = (index, read(list(index.chunks)))
-                self._memo[name] = held
+                held = self._memo[name] = (index, read(self._chunks(index)))
             return held[1]
+
+    def _chunks(self, index) -> list:
+        """Every chunk of `index`, read from it once for all views."""
+        held = self._memo.get("chunks")
+        if held is None or held[0] is not index:
+            held = self._memo["chunks"] = (index, list(index.chunks))
+        return held[1]
 
     def quotes(self, speaker: str = "", article: str = "", word: str = "") -> list[Quote]:
         every = self._once("quotes", quotes)
@@ -49,10 +57,11 @@ class Desk:
         """An article's cleaned text as the index holds it (its chunks laid back at their offsets), so a
         row's `Line.offset` points into `text`; None for an id the index does not hold."""
         index = self.pipeline.index
-        rows = self._once("articles", _rows_by_article)
+        rows = self._once("articles", rows_by_doc)
         if doc_id not in rows:
             return None
-        chunks = sorted((index.chunks[r] for r in rows[doc_id]), key=lambda c: c.start)
+        every = self._chunks(index)
+        chunks = sorted((every[r] for r in rows[doc_id]), key=lambda c: c.start)
         text = ["\n"] * max(c.end for c in chunks)  # a gap between chunks is the whitespace between sentences
         for c in chunks:
             text[c.start:c.end] = c.text
@@ -67,11 +76,3 @@ class Article:
     publisher: str
     date: str
     text: str
-
-
-def _rows_by_article(chunks: list) -> dict[str, list[int]]:
-    """{doc id: the rows of its chunks}"""
-    out: dict[str, list[int]] = {}
-    for row, c in enumerate(chunks):
-        out.setdefault(c.doc_id, []).append(row)
-    return out

@@ -22,14 +22,12 @@ def answer(turn: Turn, route: Route) -> Iterator:
         yield from turn.refuse(refusal.Verdict("no_passages"))
         return
     best = found[0]
-    head = getattr(turn.index, "articles", {}).get(best.chunk.doc_id) or Header(best.chunk.doc_id, best.chunk.title)
+    head = turn.index.articles.get(best.chunk.doc_id) or Header(best.chunk.doc_id, best.chunk.title)
     passage = header.passage(head)
     shown = [Hit(chunk=passage, score=best.score, similarity=best.similarity), best]
     line = header.line_for(head, asked.field)
     if line is None:
-        verdict = refusal.no_header(asked.field, head.title)
-        yield refusal.REFUSAL
-        yield turn.answer(refused=True, reason=verdict.reason, note=verdict.note, hits=shown)
+        yield from turn.refuse(refusal.no_header(asked.field, head.title), shown)
         return
     text = header.sentence(asked.field, head.title, line.value, "[1]")
     yield text
