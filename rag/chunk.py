@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .terms import PERSON_NAME, ROLE_WORDS, person
+from .terms import NOT_NAME_WORDS, PERSON_NAME, ROLE_WORDS, person
 from .types import Chunk, Document
 
 # Words before a period that do not end a sentence: "Mr. Xi", "U.S. officials", "No. 2", initials "John F. Kennedy".
@@ -53,12 +53,13 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 _NAME = PERSON_NAME
 _VERB = (r"(?:said|says|told|explained|added|noted|argued|warned|stressed|countered|urged|called|wrote|asked|replied|"
          r"stated|asserted|insisted|claimed|declared|announced|reiterated|vowed|pledged|quipped|"
-         r"acknowledged|admitted|emphasi[sz]ed|predicted|predicts|tweeted|testified|reaffirmed|reasserted)")
+         r"acknowledged|admitted|emphasi[sz]ed|predicted|predicts|tweeted|testified|reaffirmed|reasserted|outlined|echoed)")
 # 'Kirby also said', 'Mishustin on Tuesday told': an adverb or a day may stand between; 'Russian officials said',
 # 'for Android developers called': any other word (a role, a noun) means the capitalised words name nobody speaking
 _BETWEEN = (r"(?:(?:also|then|later|again|once|often|earlier|previously|recently|repeatedly|has|have|had|"
             r"[a-z]+ly)\s+|(?:on|last|this)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s+)")
-_NAME_THEN_VERB = re.compile(rf"(?<![\w.’'-])({_NAME})\s+{_BETWEEN}{{0,2}}{_VERB}\b")
+# 'Putin “outlined his assessments,” the Kremlin said': the quoted words may open at the verb
+_NAME_THEN_VERB = re.compile(rf"(?<![\w.’'-])({_NAME})\s+[“\"]?{_BETWEEN}{{0,2}}{_VERB}\b")
 # "said Brian Hart" names the speaker; "told NBC News" names the listener, so `told` is not here.
 # 'said China is willing': a name followed by its own verb is what was said, not who said it
 _VERB_THEN_NAME = re.compile(rf"\b(?:said|says|added|explained|wrote|asked|replied|quipped)\s+({_NAME})\b"
@@ -74,16 +75,31 @@ _QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")  # quoted words are what was sa
 # 'One of the bill's authors, Republican Sen. Scott Beason, said ...': the name set off by commas before the verb
 _APPOSED_NAME_VERB = re.compile(rf",\s+(?:[A-Z][\w’'-]*\.?\s+){{0,3}}?({_NAME}),\s+(?:\w+\s+)?{_VERB}\b")
 _PRONOUN_VERB = re.compile(rf"(?:^|\b)(?:he|she)\s+(?:\w+\s+)?{_VERB}\b", re.I)
+# 'The Russian leader, who is sanctioned by the US, told ...': a title standing for a person the article named
+# with that title before (an epithet). General English titles; 'leader' stands for any head of state or government.
+_EPITHET = re.compile(rf"(?<![\w’'])[Tt]he\s+(?:([A-Z][a-z]+)\s+)?(leader|president|prime minister|premier|chancellor|"
+                      rf"king|queen|pope|governor|mayor|senator|foreign minister|minister|secretary|ambassador|envoy|"
+                      rf"spokesman|spokeswoman|spokesperson)(?:,[^,“”\"]*,)?\s+{_BETWEEN}{{0,2}}{_VERB}\b")
+_HEADS = frozenset("leader president premier chancellor king queen".split())
+# 'Both Xi and Putin pushed back ... They stated their opposition': 'they' are the two named before
+_THEY_VERB = re.compile(rf"^They\s+{_BETWEEN}{{0,2}}{_VERB}\b")
+_PAIR = re.compile(rf"^(?:Both\s+)?({_NAME})\s+and\s+({_NAME})\b")
+
+
 def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """Who is quoted in each sentence ('' if nobody): names, 'he said' resolved to the last named speaker,
-    and quote-only sentences inheriting the speaker of the sentence before them.
+    quote-only sentences inheriting the speaker of the sentence before them, an epithet ('the Russian leader
+    told') resolved to the one person the article titled so before, and 'They said' after 'Both A and B ...'
+    given to both ('A and B').
 
     ['“Yes,” John Kirby told reporters.', '“No.”', 'Prices rose.'] -> ['John Kirby', 'John Kirby', '']
     """
     out: list[str] = []
     full_names: list[str] = []
+    titled: dict[str, set[str]] = {}  # a person the article named with a title -> the title's words
+    bound: dict[tuple[str, str], str] = {}  # an epithet ('russian', 'leader') -> the person it stood for
     last = ""
-    for start, end in spans:
+    for i, (start, end) in enumerate(spans):
         s = text[start:end]
         name = "" if _PRONOUN_VERB.match(s) else attributed_name(s) or _according_to(s, full_names + [
             _named_before(person(m.group(1)), text[:start]) for m in _ACCORDING_TO.finditer(s)])
@@ -92,6 +108,10 @@ def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
             if " " in name and name not in full_names:
                 full_names.append(name)
             last = name
+        elif name := _epithet(_QUOTED.sub(" … ", s), titled, bound, last):
+            last = name
+        elif name := _they(text, spans, i, full_names):
+            last = ""  # a later 'he said' is one of the two: nobody can say which
         elif _PRONOUN_VERB.search(s) and last:
             name = last
         elif ANY_VERB.search(s) and not s.startswith(("“", '"')):
@@ -99,7 +119,69 @@ def speakers(text: str, spans: list[tuple[int, int]]) -> list[str]:
         elif s.startswith(("“", '"')) and out and out[-1]:
             name = out[-1]
         out.append(name)
+        for who, words in _titled(s):
+            titled.setdefault(_full_name(who, full_names), set()).update(words)
     return out
+
+
+def _titled(sentence: str) -> list[tuple[str, list[str]]]:
+    """The people a sentence names with a title, and the title's words: 'told China’s Premier Li Qiang' ->
+    [('Li Qiang', ['china’s', 'premier'])]"""
+    out, run = [], []
+    for m in re.finditer(r"[\w’'.-]+|[^\w\s]", sentence + " ."):
+        word = m.group()
+        if len(word) > 2 and word.endswith(".") and "." not in word[:-1]:  # 'Berg.' ends a sentence; 'U.S.' stays
+            word = word[:-1]
+        if word[:1].isupper() or word.lower().rstrip(".") in ROLE_WORDS:
+            run.append(word)
+            continue
+        roles = [j for j, w in enumerate(run) if w.lower().rstrip(".") in ROLE_WORDS]
+        if roles and roles[-1] < len(run) - 1 and (who := person(" ".join(run))):
+            out.append((who, [w.lower().rstrip(".") for w in run[:roles[-1] + 1]
+                              if w.lower() not in NOT_NAME_WORDS]))
+        run = []
+    return out
+
+
+def _epithet(sentence: str, titled: dict[str, set[str]], bound: dict[tuple[str, str], str], last: str) -> str:
+    """The person an epithet that speaks stands for: the one it stood for before in the article, else the
+    last speaker or the only person titled so (any head of state or government for 'leader') whose title
+    names no other place, whom no other epithet took, and whom the sentence does not name otherwise
+    ('The Russian leader echoed Xi’s sentiments' is not Xi). '' when nobody or several fit."""
+    m = _EPITHET.search(sentence)
+    if not m:
+        return ""
+    place, role = (m.group(1) or "").lower(), m.group(2)
+    if (place, role) in bound:
+        return bound[(place, role)]
+    named = {w.lower() for w in re.findall(r"[A-Z]\w+", sentence)}
+    taken = {who for (p, _), who in bound.items() if p != place}
+    fits = []
+    for who, words in titled.items():
+        roles = {w for w in words if w in ROLE_WORDS}
+        places = [w for w in words if w not in ROLE_WORDS]
+        if who in taken or named & set(who.lower().split()):
+            continue
+        if not (roles & _HEADS or {"prime", "minister"} <= roles if role == "leader" else set(role.split()) <= roles):
+            continue
+        if place and places and not any(w[:4] == place[:4] for w in places):  # 'China’s Premier' is no Russian
+            continue
+        fits.append(who)
+    name = next((w for w in fits if last and (w == last or w.endswith(" " + last))), fits[0] if len(fits) == 1 else "")
+    if name:
+        bound[(place, role)] = name
+    return name
+
+
+def _they(text: str, spans: list[tuple[int, int]], i: int, full_names: list[str]) -> str:
+    """'Both Xi and Putin pushed back. They stated their opposition.' -> 'Xi Jinping and Vladimir Putin' for
+    the second sentence (full names when the article gave them); '' when the sentence before, in the same
+    paragraph, does not open with two names."""
+    if i == 0 or not _THEY_VERB.match(text[spans[i][0]:spans[i][1]]) or "\n" in text[spans[i - 1][1]:spans[i][0]]:
+        return ""
+    m = _PAIR.match(text[spans[i - 1][0]:spans[i - 1][1]])
+    pair = [person(m.group(1)), person(m.group(2))] if m else []
+    return " and ".join(_full_name(p, full_names) for p in pair) if pair and all(pair) else ""
 
 
 def attributed_name(sentence: str) -> str:
@@ -152,8 +234,9 @@ def chunk_document(doc: Document, max_chars: int = 420, overlap: int = 1) -> lis
         while j < len(spans) and spans[j][1] - spans[i][0] <= max_chars:
             j += 1
         start, end = spans[i][0], spans[j - 1][1]
-        names = tuple(dict.fromkeys(w for w in who[i:j] if w))
-        said = tuple((s - start, e - start, w) for (s, e), w in zip(spans[i:j], who[i:j]) if w)
+        names = tuple(dict.fromkeys(one for w in who[i:j] if w for one in w.split(" and ")))
+        said = tuple((s - start, e - start, one) for (s, e), w in zip(spans[i:j], who[i:j]) if w
+                     for one in w.split(" and "))  # 'Xi Jinping and Vladimir Putin': a sentence for each
         chunks.append(Chunk(
             id=f"{doc.doc_id}:{len(chunks)}", doc_id=doc.doc_id, title=doc.title, text=doc.text[start:end],
             start=start, end=end, publisher=doc.publisher, date=doc.date, speakers=names, said=said,

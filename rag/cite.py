@@ -78,6 +78,14 @@ class Checked:
         return bool(self.citations)
 
 
+def _speakers_by_span(chunk: Chunk) -> dict[tuple[int, int], str]:
+    """Each attributed sentence's speaker, two who spoke together joined: {(0, 40): 'Xi Jinping and Vladimir Putin'}"""
+    out: dict[tuple[int, int], str] = {}
+    for start, end, who in chunk.said:
+        out[(start, end)] = f"{out[(start, end)]} and {who}" if (start, end) in out else who
+    return out
+
+
 def tidy(text: str) -> str:
     """Clean prose: 'According to passage [1], Xi left. U. S. officials' -> 'Xi left. U.S. officials'"""
     text = _SPACED_INITIALS.sub(r"\1.", text)
@@ -224,7 +232,7 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
     claims = [MARKER.sub("", text[s:e]).strip() for s, e in spans]
     meanings = _meanings(claims, hits, embed)
     asked = parse(question) if question else None  # 'What did X say?': sentences must give X's words
-    said = [{(s, e): who for s, e, who in h.chunk.said} for h in hits]
+    said = [_speakers_by_span(h.chunk) for h in hits]
     out, citations, seen, dropped = [], [], set(), []
     for (start, end), claim, meaning in zip(spans, claims, meanings):
         sentence = text[start:end]

@@ -30,7 +30,7 @@ from .types import Chunk, Header, HeaderLine
 # appositions (", the UCU general secretary, said") and "according to" a person the article named;
 # 10: articles.json, each article's header (title, byline, date, publisher and where its file writes them);
 # 11: the tail of an acronym is no speaker ('the U.S. said' named 'S.')
-FORMAT = 11  # bump when the on-disk layout or the cleaning/chunking rules change
+FORMAT = 12  # bump when the on-disk layout or the cleaning/chunking rules change
 LOCK_TIMEOUT = 600.0  # seconds to wait for another build of the same index before giving up with a StoreError
 
 

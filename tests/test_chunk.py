@@ -302,3 +302,66 @@ def test_the_name_of_who_speaks_leaves_roles_places_and_nationalities_off(senten
 def test_who_speaks_by_general_rules(sentences, who):
     text = " ".join(sentences)
     assert speakers(text, split_sentences(text)) == who
+
+
+# --- epithets, 'they', a quote opening at the verb (made-up articles: general rules, not this corpus's) -------
+
+@pytest.mark.parametrize("sentences,expected", [
+    # the one person the article titled so before
+    (["French President Emmanuel Macron met workers.", "The French leader told reporters the plan would pass."],
+     ["", "Emmanuel Macron"]),
+    # a title that names another place does not fit; the one with no place does
+    (["Chinese Premier Li Qiang met Prime Minister Anna Berg.", "The Swedish leader said ties were good."],
+     ["", "Anna Berg"]),
+    # two fit and neither spoke last: nobody can say which
+    (["President Ana Silva met Prime Minister Jon Berg.", "The leader said ties were good."], ["", ""]),
+    # the last speaker, when the title fits them
+    (["President Ana Silva met Prime Minister Jon Berg.", "“We agree,” Silva said.", "The leader also said more."],
+     ["", "Silva", "Ana Silva"]),
+    # a person the sentence names otherwise is not the one speaking
+    (["President Ana Silva met Prime Minister Jon Berg.", "The Norwegian leader echoed Silva’s words."],
+     ["", "Jon Berg"]),
+    # the same epithet later is the same person, and 'he said' after it too
+    (["President Ana Silva met Prime Minister Jon Berg.", "The Norwegian leader echoed Silva’s words.",
+      "Later, the Norwegian leader, who arrived on Monday, told reporters more.", "“It went well,” he said."],
+     ["", "Jon Berg", "Jon Berg", "Jon Berg"]),
+    # ... even when another spoke in between
+    (["President Ana Silva met Prime Minister Jon Berg.", "The Norwegian leader echoed Silva’s words.",
+      "“It went well,” Silva said.", "The Norwegian leader told reporters more."],
+     ["", "Jon Berg", "Silva", "Jon Berg"]),
+    # a title the article never gave a named person stands for nobody
+    (["“We are close,” John Kirby said.", "The Russian leader told reporters nothing.", "The talks were long, he said."],
+     ["John Kirby", "", ""]),
+    # a title of another kind does not fit
+    (["Mayor Ana Silva opened the bridge.", "The president said it was too late."], ["", ""]),
+])
+def test_an_epithet_speaks_for_the_person_the_article_titled_so(sentences, expected):
+    assert who(" ".join(sentences)) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Both Silva and Berg rejected the plan. They stated their opposition to it.", ["", "Silva and Berg"]),
+    ("Silva and Berg met in Oslo. They said the talks went well.", ["", "Silva and Berg"]),
+    # not across a paragraph, and not when the sentence before opens with something else
+    ("Both Silva and Berg rejected the plan.\nThey said no.", ["", ""]),
+    ("The talks between Silva and Berg were long. They said little.", ["", ""]),
+])
+def test_they_after_two_names_is_both(text, expected):
+    assert who(text) == expected
+
+
+def test_a_joint_statement_is_recorded_for_each_speaker():
+    doc = doc_of("Both Silva and Berg rejected the plan.", "They stated their opposition to it.")
+    [chunk] = chunk_document(doc)
+    assert chunk.speakers == ("Silva", "Berg")
+    assert [(doc.text[chunk.start + a:chunk.start + b], w) for a, b, w in chunk.said] == [
+        ("They stated their opposition to it.", "Silva"), ("They stated their opposition to it.", "Berg")]
+
+
+@pytest.mark.parametrize("sentence,name", [
+    ("Silva “outlined her assessment of the talks,” the ministry said.", "Silva"),
+    ("It added that Berg “noted the legitimacy of the vote,” according to the readout.", "Berg"),
+])
+def test_the_quoted_words_may_open_at_the_verb(sentence, name):
+    from rag.chunk import attributed_name
+    assert attributed_name(sentence) == name

@@ -19,7 +19,8 @@ def hit(n: int, text: str, title: str = "", said_by: str = "") -> Hit:
     """A passage whose sentences' speakers are recorded as the chunker does; `said_by` for a 'he added'
     the article resolved before this passage began."""
     spans = split_sentences(text)
-    said = tuple((s, e, said_by or w) for (s, e), w in zip(spans, speakers(text, spans)) if w or said_by)
+    said = tuple((s, e, one) for (s, e), w in zip(spans, speakers(text, spans)) if w or said_by
+                 for one in (said_by or w).split(" and "))  # 'They stated': a record for each of the two
     chunk = Chunk(id=f"d{n}:0", doc_id=f"d{n}", title=title or f"Article {n}", text=text, start=0, end=len(text),
                   said=said)
     return Hit(chunk=chunk, score=1 / (60 + n), similarity=0.5)
@@ -535,3 +536,11 @@ def test_figure_owners_are_read_from_the_parse():
     assert figure_owners("Lyon, the third city of France, has half a million residents.") == \
         (("half a million", ("lyon",)),)
     assert figure_owners("Exports to Russia jumped 153% in April.") == (("153%", ()),)  # no named subject
+
+
+@pytest.mark.parametrize("who", ["Xi", "Putin"])
+def test_a_statement_two_people_made_together_supports_a_claim_about_either(who):
+    hits = [hit(1, "Both Xi and Putin pushed back against U.S. pressure. "
+                   "They stated their opposition to any expansion of NATO.")]
+    checked = check(f"{who} stated opposition to any expansion of NATO [1].", hits)
+    assert cited(checked) == [1]

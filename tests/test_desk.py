@@ -56,6 +56,14 @@ def test_pronoun_statements_go_to_the_person_named_before():
     assert found[0].role == "Foreign Minister"
 
 
+def test_a_statement_two_people_made_together_is_a_row_for_each():
+    found = quotes(chunks_of("Both Ana Silva and Jon Berg rejected the plan on Monday. "
+                             "They stated their opposition to any new tax."))
+    assert [(q.speaker, q.line.text) for q in found] == [
+        ("Ana Silva", "They stated their opposition to any new tax."),
+        ("Jon Berg", "They stated their opposition to any new tax.")]
+
+
 def test_filters_by_article_and_word(shipped):
     kirby = quotes(shipped, speaker="Kirby")
     assert quotes(shipped, speaker="Kirby", word="BRISTLE") == [q for q in kirby if "bristle" in q.line.text]

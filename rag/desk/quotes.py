@@ -39,7 +39,7 @@ def quotes(chunks: Iterable[Chunk], speaker: str = "", article: str = "", word: 
     chunks = list(chunks)
     found, seen = [], set()
     for s in said_in(chunks):
-        key = (s.chunk.doc_id, s.chunk.start + s.start)
+        key = (s.chunk.doc_id, s.chunk.start + s.start, s.speaker)  # 'They stated': a row for each of the two
         if key not in seen:
             seen.add(key)
             found.append(s)
