@@ -78,6 +78,8 @@ def test_a_surname_takes_the_full_name_only_when_one_person_fits():
 
 @pytest.mark.parametrize("text,name,role", [
     ("Chinese President Xi Jinping said", "Xi Jinping", "Chinese President"),
+    # a speaker the article calls by surname: the first name before it is the name's, not the title's
+    ("Russian President Vladimir Putin met Xi.", "Putin", "Russian President"),
     ("“Yes,” said Brian Hart, a fellow with the China Power Project, on Monday.", "Brian Hart",
      "a fellow with the China Power Project"),
     ("BEIJING: President Xi Jinping called", "Xi Jinping", "President"),

@@ -92,7 +92,7 @@ def role_in(text: str, name: str) -> str:
     """The title before a name, or the apposition after it, when it holds a role word:
     ('Chinese President Xi Jinping said', 'Xi Jinping') -> 'Chinese President';
     ('Brian Hart, a fellow with the China Power Project, said', 'Brian Hart') -> 'a fellow with the China Power Project';
-    ('Xi Jinping said', 'Xi Jinping') -> ''"""
+    ('Russian President Vladimir Putin said', 'Putin') -> 'Russian President'; ('Xi Jinping said', 'Xi Jinping') -> ''"""
     for m in re.finditer(rf"\b{re.escape(name)}\b", text):
         before = _title_before(text[:m.start()])
         if before:
@@ -119,6 +119,8 @@ def _title_before(head: str) -> str:
         break
     while run and run[0].lower() in _TITLE_JOINERS:
         run = run[1:]
-    if not any(w.lower().rstrip(".") in ROLE_WORDS for w in run):
+    roles = [i for i, w in enumerate(run) if w.lower().rstrip(".") in ROLE_WORDS]
+    if not roles:
         return ""
-    return re.sub(r"[’']s$", "", " ".join(run))
+    # 'Russian President Vladimir ' before 'Putin': the words after the last role word are the rest of the name
+    return re.sub(r"[’']s$", "", " ".join(run[:roles[-1] + 1]))
