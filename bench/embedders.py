@@ -4,10 +4,10 @@ questions, alone and beside N unrelated articles, with the index's build time an
     .venv/bin/python bench/embedders.py --embedder all-MiniLM-L6-v2 --embedder /path/to/all-mpnet-base-v2 \
         [--distractors 0,3000] [--set news-dev,news-test,wiki]
 
-Each (model, corpus) index is built once under index/embedders/ and reused. Recall is scored as `rag eval` scores
-it (eval.metrics.recall_at_k over the hybrid search of the question the engine searches). The embedding time is
-the encode call inside the build (`BuildReport`), timed on whatever else the machine runs: read it beside the
-raw figure this script prints for the same texts only on a quiet machine.
+Each (model, corpus) index is built once under index/embedders/ and reused ("cached" in the build column). Recall
+is scored as `rag eval` scores it (eval.metrics.recall_at_k over the hybrid search of the question the engine
+searches). The build column is the wall time of the whole build (chunking, embedding, FAISS, BM25, writing), on
+whatever else the machine runs: compare models by it only when both were built under the same load.
 """
 from __future__ import annotations
 

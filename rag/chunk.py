@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .terms import NOT_NAME_WORDS, PERSON_NAME, ROLE_WORDS, person
+from .terms import NOT_NAME_WORDS, PERSON_NAME, ROLE_WORDS, is_role, person, title_end
 from .types import Chunk, Document
 
 # Words before a period that do not end a sentence: "Mr. Xi", "U.S. officials", "No. 2", initials "John F. Kennedy".
@@ -132,13 +132,12 @@ def _titled(sentence: str) -> list[tuple[str, list[str]]]:
         word = m.group()
         if len(word) > 2 and word.endswith(".") and "." not in word[:-1]:  # 'Berg.' ends a sentence; 'U.S.' stays
             word = word[:-1]
-        if word[:1].isupper() or word.lower().rstrip(".") in ROLE_WORDS:
+        if word[:1].isupper() or is_role(word):
             run.append(word)
             continue
-        roles = [j for j, w in enumerate(run) if w.lower().rstrip(".") in ROLE_WORDS]
-        if roles and roles[-1] < len(run) - 1 and (who := person(" ".join(run))):
-            out.append((who, [w.lower().rstrip(".") for w in run[:roles[-1] + 1]
-                              if w.lower() not in NOT_NAME_WORDS]))
+        end = title_end(run)
+        if 0 < end < len(run) and (who := person(" ".join(run))):
+            out.append((who, [w.lower().rstrip(".") for w in run[:end] if w.lower() not in NOT_NAME_WORDS]))
         run = []
     return out
 

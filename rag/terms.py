@@ -96,14 +96,24 @@ NOT_NAME_WORDS = FUNCTION_WORDS | frozenset(_WEEKDAYS) | frozenset(
 PERSON_NAME = r"(?:[A-Z][\w’'-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w’'-]+|[A-Z]\.)){0,3}"
 
 
+def is_role(word: str) -> bool:
+    """'President', 'Sen.' -> True: a role or title word (ROLE_WORDS), any case, a closing period left off"""
+    return word.lower().rstrip(".") in ROLE_WORDS
+
+
+def title_end(words: list[str]) -> int:
+    """How many of `words` a title takes: up to its last role word, 0 when none is one:
+    ['Russian', 'President', 'Vladimir'] -> 2; ['Xi', 'Jinping'] -> 0"""
+    return max((i + 1 for i, w in enumerate(words) if is_role(w)), default=0)
+
+
 def person(phrase: str) -> str:
     """The name in a capitalised phrase: the words after its last role word (a place or nationality before
     the role goes with it), possessives and words that name nobody left off, its last three kept.
     'Coordinator John Kirby' -> 'John Kirby'; 'British Prime Minister Keir Starmer' -> 'Keir Starmer';
     'The Kremlin' -> 'Kremlin'; 'China’s Premier' -> ''"""
     words = phrase.split()
-    roles = [i for i, w in enumerate(words) if w.lower().rstrip(".") in ROLE_WORDS]
-    words = words[roles[-1] + 1:] if roles else words
+    words = words[title_end(words):]
     words = [w for w in words if w.lower() not in NOT_NAME_WORDS and not w.endswith(("’s", "'s"))]
     return " ".join(words[-3:]) if words and words[-1][:1].isupper() else ""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..attribution import in_article_order, said_in, same_person
-from ..terms import ROLE_WORDS, fold
+from ..terms import ROLE_WORDS, fold, is_role, title_end
 from ..types import Chunk
 from . import Line, line_of
 
@@ -113,14 +113,11 @@ def _title_before(head: str) -> str:
         bare = w.strip("“”\"‘’'(")
         if bare != w or not bare or bare[-1] in ":;,":  # a quote mark or a dateline ('BEIJING:') ends the title
             break
-        if bare[:1].isupper() or bare.lower().rstrip(".") in ROLE_WORDS or (run and bare.lower() in _TITLE_JOINERS):
+        if bare[:1].isupper() or is_role(bare) or (run and bare.lower() in _TITLE_JOINERS):
             run.insert(0, bare)
             continue
         break
     while run and run[0].lower() in _TITLE_JOINERS:
         run = run[1:]
-    roles = [i for i, w in enumerate(run) if w.lower().rstrip(".") in ROLE_WORDS]
-    if not roles:
-        return ""
-    # 'Russian President Vladimir ' before 'Putin': the words after the last role word are the rest of the name
-    return re.sub(r"[’']s$", "", " ".join(run[:roles[-1] + 1]))
+    end = title_end(run)  # 'Russian President Vladimir ' before 'Putin': 'Vladimir' is the rest of the name
+    return re.sub(r"[’']s$", "", " ".join(run[:end])) if end else ""
