@@ -152,6 +152,12 @@ class MilvusIndex:
         self.bm25 = _Keywords(self)
         self.articles: dict = {}  # no article headers in Milvus: questions about an article get its title alone
 
+    def article_text(self, doc_id: str) -> str:
+        """The article's title and chunks' text, as `store.Index.article_text` gives it."""
+        found = sorted(self.client.query(self.chunks_name, filter=f"doc_id == {_quote(doc_id)}",
+                                         output_fields=["title", "text", "start"]), key=lambda r: r["start"])
+        return "\n".join(([found[0]["title"]] if found else []) + [r["text"] for r in found])
+
     def _hits(self, result) -> list[tuple[int, float]]:
         out = []
         for hit in result[0] if result else []:

@@ -90,7 +90,8 @@ class Pipeline:
         question = self._check(question)
         c = self.config
         vector = self.query_vector(question) if c.retrieval != "bm25" else None
-        return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where)
+        return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where,
+                      anchor=c.anchor)
 
     def initials(self) -> frozenset[str]:
         """Initials of the corpus's capitalised phrases (rag.retrieve.corpus_initials)."""

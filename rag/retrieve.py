@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import QuestionError
 from .store import Index
-from .terms import phrase_initials
+from .terms import mentions, names, phrase_initials
 from .types import Chunk, Hit
 
 INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
@@ -169,9 +169,13 @@ def overlap(a: Chunk, b: Chunk) -> float:
 
 
 def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mode: str = "hybrid",
-           candidates: int = 20, rrf_k: int = 60, max_overlap: float = 0.8, where: Filter | None = None) -> list[Hit]:
+           candidates: int = 40, rrf_k: int = 60, max_overlap: float = 0.8, where: Filter | None = None,
+           anchor: bool = True) -> list[Hit]:
     """The k best distinct chunks for `query`, best first; `query_vector` is needed unless mode == 'bm25'.
-    With `where`, only the chunks it allows are searched."""
+    With `where`, only the chunks it allows are searched. With `anchor`, when the query names someone or
+    something (terms.names), chunks of articles that mention none of its names come after those of articles
+    that do: in a large archive an encyclopedia entry full of 'role' or 'outlet' otherwise outranks the one
+    article that names 'John Kirby' or 'Interfax', whose name the embedder does not know."""
     if mode not in ("hybrid", "dense", "bm25"):
         raise ValueError(f"retrieval mode must be hybrid, dense or bm25, not {mode!r}")
     n = max(candidates, k)
@@ -191,16 +195,50 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
         fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)
     rows = [row for row, _ in fused]
     sims = index.vectors(rows) @ query_vector if query_vector is not None and rows else np.zeros(len(rows))
+    named = Named(index, names(query, opening=False) if anchor else [])
     hits: list[Hit] = []
+    held: list[Hit] = []  # distinct hits from articles that mention none of the query's names
     for (row, score), sim in zip(fused, sims):
         chunk = index.chunks[row]
-        if any(overlap(chunk, h.chunk) >= max_overlap for h in hits):
+        first = named(chunk)
+        if not first and len(held) >= k:
             continue
-        hits.append(Hit(chunk=chunk, score=round(score, 6), similarity=round(float(sim), 4),
-                        dense_rank=dense_rank.get(row), bm25_rank=bm25_rank.get(row)))
+        if any(overlap(chunk, h.chunk) >= max_overlap for h in (hits if first else hits + held)):
+            continue
+        hit = Hit(chunk=chunk, score=round(score, 6), similarity=round(float(sim), 4),
+                  dense_rank=dense_rank.get(row), bm25_rank=bm25_rank.get(row))
+        (hits if first else held).append(hit)
         if len(hits) == k:
             break
-    return hits
+    held = [h for h in held if not any(overlap(h.chunk, x.chunk) >= max_overlap for x in hits)] if held else []
+    return (hits + held)[:k]
+
+
+class Named:
+    """Does a chunk's article mention one of `wanted` (names, as terms.mentions reads them)? Decided once per
+    article: the chunk itself first, its whole article only when the chunk does not. No names: always yes."""
+
+    def __init__(self, index: Index, wanted: list[str]):
+        self.index, self.wanted = index, wanted
+        self.decided: dict[str, bool] = {}
+
+    def __call__(self, chunk: Chunk) -> bool:
+        if not self.wanted:
+            return True
+        found = self.decided.get(chunk.doc_id)
+        if found is None:
+            found = self._in(chunk.text) or self._in(chunk.title) or (
+                hasattr(self.index, "article_text") and self._in(self.index.article_text(chunk.doc_id)))
+            self.decided[chunk.doc_id] = found
+        return found
+
+    def _in(self, text: str) -> bool:
+        return any(_mentions(text, name) for name in self.wanted)
+
+
+@lru_cache(maxsize=16384)  # the same articles come back query after query (index.article_text keeps the string)
+def _mentions(text: str, name: str) -> bool:
+    return mentions(text, name)
 
 
 def corpus_initials(index: Index) -> frozenset[str]:

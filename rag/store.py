@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
@@ -29,8 +30,10 @@ from .types import Chunk, Header, HeaderLine
 # 7: a short first-line heading is the title; 8: who speaks by the role-word rule; 9: the speaker index reads more speech verbs,
 # appositions (", the UCU general secretary, said") and "according to" a person the article named;
 # 10: articles.json, each article's header (title, byline, date, publisher and where its file writes them);
-# 11: the tail of an acronym is no speaker ('the U.S. said' named 'S.')
-FORMAT = 12  # bump when the on-disk layout or the cleaning/chunking rules change
+# 11: the tail of an acronym is no speaker ('the U.S. said' named 'S.'); 12: epithets, 'they' after 'A and B';
+# 13: chunks.sqlite indexes doc_id (an article's text is read whole when a question names someone)
+FORMAT = 13  # bump when the on-disk layout or the cleaning/chunking rules change
+ARTICLES_KEPT = 2048  # articles' texts an Index keeps in memory (search reads those of its candidates)
 LOCK_TIMEOUT = 600.0  # seconds to wait for another build of the same index before giving up with a StoreError
 
 
@@ -45,6 +48,15 @@ class Index:
                  articles: dict[str, Header] | None = None):
         self.chunks, self.dense, self.bm25, self.manifest, self.matrix = chunks, dense, bm25, manifest, matrix
         self.articles = articles or {}  # doc id -> its header: title, byline, date, publisher, where each is written
+        self.article_text = lru_cache(maxsize=ARTICLES_KEPT)(self._article_text)  # thread-safe, per index
+
+    def _article_text(self, doc_id: str) -> str:
+        """The article's title and chunks' text (a sentence two chunks share appears twice)."""
+        if hasattr(self.chunks, "doc_chunks"):
+            chunks = self.chunks.doc_chunks(doc_id)
+        else:
+            chunks = [c for c in self.chunks if c.doc_id == doc_id]
+        return "\n".join(([chunks[0].title] if chunks else []) + [c.text for c in chunks])
 
     def search_dense(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         if not len(self.chunks):
@@ -278,6 +290,12 @@ class ChunkTable:
         except TypeError:
             return NotImplemented
 
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        """One article's chunks in row order (SQLite's index on doc_id finds them; FORMAT 13 on)."""
+        with self._lock:
+            found = self._db.execute(f"SELECT {_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY row", (doc_id,)).fetchall()
+        return [_chunk(r) for r in found]
+
     def doc_rows(self) -> dict[str, list[int]]:
         with self._lock:
             pairs = self._db.execute("SELECT doc_id, row FROM chunks ORDER BY row").fetchall()
@@ -303,6 +321,7 @@ def write_chunks(path: Path, chunks: list[Chunk]) -> None:
         db.execute("CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_id TEXT, chunk TEXT)")
         db.executemany("INSERT INTO chunks VALUES (?, ?, ?)",
                        ((i, c.doc_id, json.dumps(asdict(c), ensure_ascii=False)) for i, c in enumerate(chunks)))
+        db.execute("CREATE INDEX chunks_doc ON chunks (doc_id)")
         db.commit()
     finally:
         db.close()

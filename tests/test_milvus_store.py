@@ -56,6 +56,8 @@ def check_retrieval(config):
     for h in hits:  # the chunk came back whole: text, offsets and metadata
         assert h.chunk.text and h.chunk.end - h.chunk.start == len(h.chunk.text) and h.chunk.title
         assert h.chunk.publisher
+    own = sorted((c for c in p.chunks() if c.doc_id == hits[0].chunk.doc_id), key=lambda c: c.start)
+    assert p.index.article_text(hits[0].chunk.doc_id) == "\n".join([own[0].title] + [c.text for c in own])
     # exact cosines, as the refusal threshold needs them
     question = p.embedder.embed(["What did Kirby say?"])[0]
     chunk_vectors = p.embedder.embed([_index_text(h.chunk) for h in hits])

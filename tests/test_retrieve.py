@@ -163,3 +163,62 @@ def test_invalid_mode(index, embedder):
 def test_empty_index(embedder):
     empty = store.Index([], faiss.IndexFlatIP(embedder.dim), BM25.build([]), {})
     assert search(empty, "anything", embedder.embed(["anything"])[0], 5) == []
+
+
+# ---- anchoring: a question that names someone ranks the articles that mention them first ----
+FILLER = ("Officials met for several hours. The talks covered trade, energy and security. Reporters waited "
+          "outside the building for most of the afternoon. ")
+ENCYCLOPEDIA = {
+    "lake": "Lake Superior\n\nThe main outlet of the lake is a river. This kind of outlet is what a lake of this kind "
+            "has: one outlet, of one kind.",
+    "actor": "Actor\n\nAn actor is a person who plays a role. The role is the kind of part an actor plays; a role "
+             "is what an actor is given.",
+    "shop": "Outlet store\n\nAn outlet is a kind of shop. What kind of outlet is it? An outlet of this kind sells "
+            "goods of every kind.",
+}
+NEWS = {
+    "exports": "Exports hit a record\n\nChina’s exports to Russia rose 153% in April. Interfax reported the "
+               "figures on Tuesday, citing customs data.",
+    "kirby": "Washington watches the visit\n\nNational Security Council coordinator John Kirby spoke on Monday. "
+             + FILLER * 3 + "He said his role is to coordinate what the White House says about security.",
+}
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("archive")
+    (folder / "corpus").mkdir()
+    for name, text in {**ENCYCLOPEDIA, **NEWS}.items():
+        (folder / "corpus" / f"{name}.txt").write_text(text, encoding="utf-8")
+    embedder = HashEmbedder()
+    index, _ = build.open_index(folder / "corpus", folder / "index", embedder, 420, 1)
+    return index, embedder
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_named_outlet_comes_before_encyclopedia_entries_full_of_the_questions_other_words(archive, mode):
+    index, embedder = archive
+    question = "What kind of outlet is Interfax?"
+    assert "Interfax" in run(index, embedder, question, k=3, mode=mode)[0].chunk.text
+    if mode == "dense":  # what the embedder alone ranks first: the entries that say 'kind' and 'outlet'
+        assert "Interfax" not in run(index, embedder, question, k=1, mode=mode, anchor=False)[0].chunk.text
+
+
+def test_a_chunk_that_does_not_repeat_the_name_still_comes_first_when_its_article_names_him(archive):
+    index, embedder = archive
+    question = "What is John Kirby's role?"
+    role = "his role is to coordinate"
+    anchored = [h.chunk.text for h in run(index, embedder, question, k=2, mode="dense")]
+    assert any(role in t for t in anchored) and not any("An actor" in t for t in anchored)
+    assert "John Kirby" not in next(t for t in anchored if role in t)  # the chunk alone never names him
+    plain = [h.chunk.text for h in run(index, embedder, question, k=2, mode="dense", anchor=False)]
+    assert not any(role in t for t in plain)
+
+
+@pytest.mark.parametrize("question", ["What kind of outlet is Macron's?",  # named, but in no article
+                                      "what kind of role does an outlet play?"])  # no name at all
+def test_without_a_name_the_articles_mention_the_ranking_is_unchanged(archive, question):
+    index, embedder = archive
+    for mode in MODES:
+        assert [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode)] == \
+               [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode, anchor=False)]

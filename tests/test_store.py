@@ -63,6 +63,17 @@ def test_build_then_load_round_trip(config):
     assert all(isinstance(c.speakers, tuple) for c in loaded.chunks)
 
 
+def test_an_articles_chunks_are_found_by_its_id_through_an_sqlite_index(built, config):
+    _, index, _ = built
+    loaded = store.load(config.index_dir)
+    doc = loaded.chunks[len(loaded.chunks) // 2].doc_id
+    assert loaded.chunks.doc_chunks(doc) == [c for c in loaded.chunks if c.doc_id == doc]
+    plan = " ".join(str(r) for r in loaded.chunks._db.execute(
+        "EXPLAIN QUERY PLAN SELECT chunk FROM chunks WHERE doc_id = ?", (doc,)).fetchall())
+    assert "USING INDEX chunks_doc" in plan  # not a scan of every chunk per article
+    assert loaded.article_text(doc).startswith(loaded.chunks.doc_chunks(doc)[0].title + "\n")
+
+
 def test_first_build_report(built):
     _, index, report = built
     assert report.rebuilt and len(report.added) == 5 and not report.changed and not report.removed
