@@ -171,6 +171,7 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
     quoted = [fold(q.strip(" ,.")) for q in re.findall(r"[“\"]([^”\"]{12,})[”\"]", claim)]
     who = claimed_speaker(claim)  # 'X said ...': then only a sentence X speaks in supports it
     named = names(claim)[:1] if grammar.has_figure(claim) else []  # who a figure claim gives its figure to
+    asked = about(claim, question)
     best, span = (False, 0.0), (0, 0)
     for start, end in split_sentences(passage):
         sentence = passage[start:end]
@@ -189,9 +190,30 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
         # meaning to 'Sergei Korolev was born in Moscow' and says nothing of it
         if cos >= MIN_MEANING and _beyond(claim, question) and _beyond(sentence, question):
             score = max(score, cos)
-        if (pinned, score) > best:
-            best, span = (pinned, 1.0 if pinned else score), (start, end)
+        if (pinned, score) > best and (pinned or not off_subject(sentence, asked, claim,
+                                                                  (speakers or {}).get((start, end), ""))):
+            best, span = (pinned, 1.0 if pinned else score), (start, end)  # (off its subject: another's words)
     return best[1], span
+
+
+def about(claim: str, question: str) -> list[str]:
+    """The names the question pins down that the claim repeats: who or what the claim is about.
+    ('The AUKUS deal was signed in 2021', 'When was the AUKUS deal signed?') -> ['AUKUS']"""
+    return [n for n in names(question, opening=False) if mentions(claim, n)] if question else []
+
+
+def off_subject(sentence: str, asked: list[str], claim: str, speaker: str = "") -> bool:
+    """The sentence gives none of `asked` (see `about`), nor do they speak it, and it is about someone or
+    something the claim never names: its main verb's named subject (rag.grammar's parse), or, with no
+    subject to read, a name it holds. ('FILE – In this June 5, 2019, file photo, Putin and Xi enter a
+    hall', ['AUKUS'], 'The AUKUS deal was signed on June 5, 2019') -> True. A subject that names nobody
+    ('The mission was crewed by ...', 'he added') may be the claim's, named the sentence before: False."""
+    if not asked or any(mentions(sentence, n) for n in asked) or any(mentions(speaker, n) for n in asked):
+        return False
+    theirs = grammar.subject_names(sentence)
+    if theirs is None:  # no subject to read: someone it names that the claim does not
+        return any(not mentions(claim, n) for n in names(sentence, opening=False))
+    return bool(theirs) and not any(mentions(claim, n) for n in theirs)
 
 
 def same_entity(a: str, b: str) -> bool:

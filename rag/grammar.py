@@ -72,14 +72,31 @@ def figure_owners(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def subject_names(sentence: str) -> tuple[str, ...] | None:
+    """The proper names of the subject of the sentence's main verb, lower-case: () when the subject names
+    nobody ('The mission was crewed by ...', 'he added'), None when the main verb has no subject (a caption's
+    'FILE – In this photo, ...') or there is no parser.
+    'In this 2019 photo, Putin and Xi enter a hall.' -> ('putin', 'xi')"""
+    nlp = _parser()
+    if nlp is None:
+        return None
+    with _lock:
+        doc = nlp(sentence)
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    if not roots or not any(c.dep_ in _SUBJECTS for c in roots[0].children):
+        return None
+    return _subject_names(roots[0])
+
+
 def _subject_names(token) -> tuple[str, ...]:
     """The proper names of the subject of the nearest verb above `token`: the subject itself, its compound
     parts, its possessor ('China’s exports') and what it is joined to ('Xi and Putin')."""
     verb = token
-    while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:  # spaCy makes a new Token per access
         verb = verb.head
     subjects = [c for c in verb.children if c.dep_ in _SUBJECTS]
-    while not subjects and verb.dep_ in _SHARES_SUBJECT and verb.head is not verb:
+    while not subjects and verb.dep_ in _SHARES_SUBJECT and verb.head.i != verb.i:
         verb = verb.head  # '..., jumping 153%': the clause's subject is its head verb's
         subjects = [c for c in verb.children if c.dep_ in _SUBJECTS]
     names: list[str] = []

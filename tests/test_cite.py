@@ -538,9 +538,53 @@ def test_figure_owners_are_read_from_the_parse():
     assert figure_owners("Exports to Russia jumped 153% in April.") == (("153%", ()),)  # no named subject
 
 
+def test_a_sentence_without_a_verb_is_parsed_to_an_end():
+    import threading
+
+    from rag.grammar import figure_owners, subject_names
+    done = []  # a verbless root once sent the walk up to the verb round its own head for ever
+    worker = threading.Thread(target=lambda: done.append((figure_owners("Record exports: 153% in April."),
+                                                          subject_names("FILE – Russian President Vladimir Putin."))),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert done, "the parse of a verbless sentence never ended"
+    assert {"anna berg", "luis soto"} <= set(subject_names("In this 2019 photo, Anna Berg and Luis Soto enter a hall."))
+    assert subject_names("The mission was crewed by Commander Neil Armstrong.") == ()  # a subject naming nobody
+
+
 @pytest.mark.parametrize("who", ["Xi", "Putin"])
 def test_a_statement_two_people_made_together_supports_a_claim_about_either(who):
     hits = [hit(1, "Both Xi and Putin pushed back against U.S. pressure. "
                    "They stated their opposition to any expansion of NATO.")]
     checked = check(f"{who} stated opposition to any expansion of NATO [1].", hits)
     assert cited(checked) == [1]
+
+
+# ---- a claim about what the question names is supported only by a sentence about it ----
+CAPTION = hit(1, "The treaty was a turning point for the navy. In this June 5, 2019, file photo, Defence Minister "
+                 "Anna Berg and Foreign Minister Luis Soto enter a hall in Lima.")
+
+
+def test_a_date_from_a_sentence_about_others_does_not_date_what_the_question_names():
+    question = "When was the Orkney Pact signed?"
+    assert not check("The Orkney Pact was signed on June 5, 2019 [1].", [CAPTION], question=question).supported
+    # the same sentence, asked about what it names, supports it
+    assert check("Anna Berg and Luis Soto entered a hall in Lima on June 5, 2019 [1].", [CAPTION],
+                 question="When did Anna Berg and Luis Soto enter a hall in Lima?").supported
+
+
+def test_a_sentence_that_names_nobody_else_may_speak_of_the_subject_named_before_it():
+    passage = hit(1, "Leaders of the three navies met in Kirkwall to sign the Orkney Pact. The pact was signed on "
+                     "June 5, 2019, after two days of talks.")
+    question = "When was the Orkney Pact signed?"
+    checked = check("The Orkney Pact was signed on June 5, 2019 [1].", [passage], question=question)
+    assert checked.supported and "June 5, 2019, after two days" in checked.citations[0].quote
+
+
+def test_a_sentence_the_named_person_speaks_is_theirs_whoever_its_subject_names():
+    passage = hit(1, "Washington and Beijing both look to the Baltic pact as a model.", said_by="Mara Holt")
+    question = "Which pact did Mara Holt cite?"
+    assert check("Mara Holt cited the Baltic pact as a model [1].", [passage], question=question).supported
+    unspoken = hit(1, "Washington and Beijing both look to the Baltic pact as a model.")
+    assert not check("Mara Holt cited the Baltic pact as a model [1].", [unspoken], question=question).supported
