@@ -293,7 +293,9 @@ def _quotes_for(claim: str, cited: list[int], hits: list[Hit], meaning: list[dic
 
     A cited passage stays when it supports the claim nearly as well as the best passage does; an uncited
     one that supports it strongly takes the marker's place; a second passage may hold the rest of the
-    claim (`_complement`); a name the cited passages never give brings in a passage that gives it."""
+    claim (`_complement`); a name the cited passages never give brings in a passage that gives it. A passage
+    brought in from another article must name what the question names and the claim repeats (`about`):
+    'Brian Hart ... is in Yamoussoukro, the capital of Ivory Coast' takes nothing from a passage on Ivory Coast."""
     scored = {n: support(claim, hits[n - 1].chunk.text, meaning[n - 1], question, said[n - 1])
               for n in range(1, len(hits) + 1)}
     best = max(scored, key=lambda n: (scored[n][0], -n)) if scored else 0
@@ -304,11 +306,17 @@ def _quotes_for(claim: str, cited: list[int], hits: list[Hit], meaning: list[dic
     if not keep:
         return {}
     quotes = {n: scored[n][1] for n in keep}
-    quotes.update(_complement(claim, hits, quotes))  # 'X said A, and B': a second passage may hold B
+    asked, docs = about(claim, question), {hits[n - 1].chunk.doc_id for n in keep}
+
+    def on_subject(chunk: Chunk) -> bool:
+        """A passage of the cited articles, or one naming what the question names and the claim repeats."""
+        return not asked or chunk.doc_id in docs or any(mentions(f"{chunk.title}\n{chunk.text}", a) for a in asked)
+
+    quotes.update(_complement(claim, hits, quotes, on_subject))  # 'X said A, and B': a second passage may hold B
     missing = unnamed_in(claim, [hits[n - 1].chunk for n in sorted(quotes)], question)
     if missing:  # a name the cited passages never give: another passage that gives them joins, or it goes
         giving = [n for n in scored if n not in quotes and scored[n][0] > 0
-                  and not not_given(missing, [hits[n - 1].chunk])]
+                  and not not_given(missing, [hits[n - 1].chunk]) and on_subject(hits[n - 1].chunk)]
         if not giving:
             return {}
         n = max(giving, key=lambda n: (scored[n][0], -n))
@@ -423,8 +431,9 @@ def not_given(wanted: list[str], chunks: list[Chunk]) -> list[str]:
     return [n for n in wanted if not mentions(text, n) and not (len(tokenize(n)) > 1 and tokenize(n)[-1] in words)]
 
 
-def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
-    """Other passages whose best sentence holds most of the claim words the cited sentences lack.
+def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]],
+                on_subject: Callable[[Chunk], bool] = lambda chunk: True) -> dict[int, tuple[int, int]]:
+    """Other passages (`on_subject`) whose best sentence holds most of the claim words the cited sentences lack.
 
     claim 'Kirby said ties are burgeoning and the U.S. is revitalizing alliances', cited [3] (alliances)
     -> {1: span of the 'burgeoning' sentence in passage 1}
@@ -435,7 +444,7 @@ def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]])
     missing = content(claim) - covered
     added: dict[int, tuple[int, int]] = {}
     for n in range(1, len(hits) + 1):
-        if n in quotes or len(missing) < MIN_COMPLEMENT:
+        if n in quotes or len(missing) < MIN_COMPLEMENT or not on_subject(hits[n - 1].chunk):
             continue
         text = hits[n - 1].chunk.text
         for s, e in split_sentences(text):

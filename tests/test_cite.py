@@ -588,3 +588,18 @@ def test_a_sentence_the_named_person_speaks_is_theirs_whoever_its_subject_names(
     assert check("Mara Holt cited the Baltic pact as a model [1].", [passage], question=question).supported
     unspoken = hit(1, "Washington and Beijing both look to the Baltic pact as a model.")
     assert not check("Mara Holt cited the Baltic pact as a model [1].", [unspoken], question=question).supported
+
+
+def test_a_passage_of_another_article_about_another_place_does_not_complete_a_claim_about_a_person():
+    # the answer the engine gave beside 3,000 encyclopedia articles before this rule: half from each passage
+    hits = [hit(1, "“Trade will grow,” said Mara Holt, a fellow with the Trade Power Project at the Baltic Policy "
+                   "Institute in Riga, and that Vilnius wants “to play a constructive role.”"),
+            hit(2, "Ivory Coast is a country on the southern coast of West Africa. Its capital city of Yamoussoukro is "
+                   "located in the centre of the country, while its largest city and economic centre is the port "
+                   "city of Abidjan.", title="Ivory Coast")]
+    question = "In which city is BPI, where Mara Holt is a fellow, located?"
+    claim = ("Mara Holt, a fellow with the Trade Power Project at the Baltic Policy Institute in Riga, is located in "
+             "Yamoussoukro, the capital city of Ivory Coast [1][2].")
+    assert not check(claim, hits, question=question).supported
+    # asked about what the second passage is about, it completes the claim
+    assert 2 in [c.n for c in check(claim, hits, question="Which city is the capital of Ivory Coast?").citations]
