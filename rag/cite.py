@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -196,17 +197,18 @@ def support(claim: str, passage: str, meaning: dict[tuple[int, int], float] | No
     return best[1], span
 
 
-def about(claim: str, question: str) -> list[str]:
+@lru_cache(maxsize=1024)  # asked once per passage a claim is checked against, and again for the claim
+def about(claim: str, question: str) -> tuple[str, ...]:
     """The names the question pins down that the claim repeats: who or what the claim is about.
-    ('The AUKUS deal was signed in 2021', 'When was the AUKUS deal signed?') -> ['AUKUS']"""
-    return [n for n in names(question, opening=False) if mentions(claim, n)] if question else []
+    ('The AUKUS deal was signed in 2021', 'When was the AUKUS deal signed?') -> ('AUKUS',)"""
+    return tuple(n for n in names(question, opening=False) if mentions(claim, n)) if question else ()
 
 
-def off_subject(sentence: str, asked: list[str], claim: str, speaker: str = "") -> bool:
+def off_subject(sentence: str, asked: tuple[str, ...], claim: str, speaker: str = "") -> bool:
     """The sentence gives none of `asked` (see `about`), nor do they speak it, and it is about someone or
     something the claim never names: its main verb's named subject (rag.grammar's parse), or, with no
     subject to read, a name it holds. ('FILE – In this June 5, 2019, file photo, Putin and Xi enter a
-    hall', ['AUKUS'], 'The AUKUS deal was signed on June 5, 2019') -> True. A subject that names nobody
+    hall', ('AUKUS',), 'The AUKUS deal was signed on June 5, 2019') -> True. A subject that names nobody
     ('The mission was crewed by ...', 'he added') may be the claim's, named the sentence before: False."""
     if not asked or any(mentions(sentence, n) for n in asked) or any(mentions(speaker, n) for n in asked):
         return False

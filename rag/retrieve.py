@@ -210,7 +210,7 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
         (hits if first else held).append(hit)
         if len(hits) == k:
             break
-    held = [h for h in held if not any(overlap(h.chunk, x.chunk) >= max_overlap for x in hits)] if held else []
+    held = [h for h in held if not any(overlap(h.chunk, x.chunk) >= max_overlap for x in hits)]
     return (hits + held)[:k]
 
 
@@ -227,8 +227,7 @@ class Named:
             return True
         found = self.decided.get(chunk.doc_id)
         if found is None:
-            found = self._in(chunk.text) or self._in(chunk.title) or (
-                hasattr(self.index, "article_text") and self._in(self.index.article_text(chunk.doc_id)))
+            found = self._in(chunk.text) or self._in(chunk.title) or self._in(self.index.article_text(chunk.doc_id))
             self.decided[chunk.doc_id] = found
         return found
 

@@ -14,8 +14,8 @@ import json
 import os
 import shutil
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
