@@ -10,7 +10,8 @@ Each row runs in its own process, one after the other (llama.cpp on all cores mu
            the four best passages (Config defaults)
   q4_0     engine with the Q4_0 file derived from the Q4_K_M at setup
   q8_0     engine with the Q8_0 file derived from the Q4_K_M at setup
-  focus    engine showing each passage's best sentence and one neighbour (RAG_COMPACT_SENTENCES=1)
+  focus    engine with passages cut to their most relevant sentences, the prompt kept within FOCUS_TARGET tokens
+           (RAG_PROMPT_TOKENS; each passage keeps its best sentence)
   lookup   engine with prompt-lookup decoding (RAG_LOOKUP=10 draft tokens copied from the passages)
   ask      rag's Pipeline.ask end to end (search, prompt, model, checks, second pass) as configured
 The first call of each process is a warm-up on another prompt, never timed. Prints medians and ratios against
@@ -34,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 MODES = ("raw", "engine", "q4_0", "q8_0", "focus", "lookup", "ask")
 RAW_PASSAGES = 5
+FOCUS_TARGET = 300  # prompt tokens of the focus row (system prompt included)
 now = time.perf_counter
 
 
@@ -54,7 +56,7 @@ def prompts(limit: int | None) -> list[dict]:
     from rag import Config, Pipeline, attribution, refusal
     from rag.embed import memo
     from rag.kinds.model import sentence_scores
-    from rag.prompt import build_messages, focus
+    from rag.prompt import build_messages
 
     config = Config().with_env()
     p = Pipeline(config)
@@ -70,7 +72,7 @@ def prompts(limit: int | None) -> list[dict]:
         shown = hits[:config.k]
         engine, _, _ = build_messages(question, shown, count, budget)
         scores = sentence_scores(question, shown, memo(p.embedder.embed))
-        focused, _, _ = build_messages(question, shown, count, budget, [focus(s, 1) for s in scores])
+        focused, _, _ = build_messages(question, shown, count, budget, target=FOCUS_TARGET, scores=scores)
         pasted = "\n\n".join(h.chunk.text for h in hits[:RAW_PASSAGES])
         raw = [{"role": "system", "content": "Answer the question using the passages."},
                {"role": "user", "content": f"{pasted}\n\nQuestion: {question}"}]
@@ -188,7 +190,7 @@ LABELS = {
     "engine": "engine: prefix state restored, four passages (default)",
     "q4_0": "engine with the Q4_0 file",
     "q8_0": "engine with the Q8_0 file",
-    "focus": "engine, each passage's best sentence + one neighbour",
+    "focus": f"engine, passages cut to their best sentences (prompt <= {FOCUS_TARGET} tokens)",
     "lookup": "engine with prompt-lookup decoding (10 draft tokens)",
     "ask": "Pipeline.ask end to end (search, checks, second pass)",
 }

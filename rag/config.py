@@ -30,7 +30,8 @@ class Config:
     anchor: bool = True  # a question that names someone ranks their articles' chunks first (retrieve.search);
     # recall@5 beside 3,000 articles with it: news-test 87.8 -> 90.5%, wiki alone 97.0 -> 98.5%, no question lost
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
-    compact_sentences: int = 0  # >0: show the model only each passage's n most relevant sentences
+    prompt_tokens: int = 0  # >0: cut passages to their most relevant sentences to keep the prompt within this many
+    # tokens (system prompt included; each passage keeps its best sentence); 0 = whole passages
     examples: bool = False  # worked examples (invented news) before the question, read once with the system prompt:
     # the 1.5B default then answers near misses (eval/README.md, stop 19), so they are off unless asked for
     llm: str = DEFAULT_LLM  # packaged name, a .gguf path, or "hub_repo_id:file.gguf"

@@ -2,13 +2,13 @@
 
 Each passage is delimited (<passage id="n">...</passage>) and its text defused, so an article that
 contains "Question:", "[3]" or "ignore previous instructions" cannot pose as the prompt's structure.
-Passages may be compacted to the sentences most relevant to the question (`focus`): prompt tokens are
-most of the wait on a CPU.
+Passages may be cut to the sentences most relevant to the question (`condense`, within a target prompt size):
+prompt tokens are most of the wait on a CPU.
 """
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from typing import Callable, Hashable, Sequence
 
 from .chunk import split_sentences
 from .errors import QuestionError
@@ -89,18 +89,48 @@ def defuse(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
-def focus(scored: Sequence[tuple[Span, float]], n: int) -> list[Span]:
-    """The sentences of a passage the model is shown: its n best, each with its better-scoring neighbour (the
-    sentence before names who "he" is; the one after often says who spoke), in article order.
-    ([((0, 9), .2), ((10, 30), .7), ((31, 40), .5), ((41, 60), .1)], 1) -> [(10, 30), (31, 40)]"""
-    if n <= 0 or len(scored) <= 2 * n:
-        return [span for span, _ in scored]
-    keep: set[int] = set()
-    for i in sorted(range(len(scored)), key=lambda i: -scored[i][1])[:n]:
-        keep.add(i)
-        near = [j for j in (i - 1, i + 1) if 0 <= j < len(scored)]
-        keep.add(max(near, key=lambda j: (scored[j][1], -j)))
-    return [scored[i][0] for i in sorted(keep)]
+def condense(scores: Sequence[Sequence[tuple[Span, float]]], fits: Callable[[list[list[Span]]], bool],
+             same: Sequence[Sequence[Hashable]] | None = None) -> list[list[Span] | None]:
+    """The sentences of each passage the model is shown when the prompt should stay small: first every passage's
+    best sentence (each passage keeps at least one), then each best sentence's better-scoring neighbour (the
+    sentence before often says who "he" is, the one after who spoke), best passage first, then the other
+    sentences by score; a sentence joins only while `fits(spans)` still holds for the whole prompt. Offsets stay
+    the chunk's own, so a citation points at the exact sentence. `same` names each sentence in its article
+    (overlapping chunks of one article share sentences): a sentence already shown is not shown again, and a
+    passage whose best sentence an earlier one shows leads with its next best.
+    A passage whose sentences all fit is None (shown whole)."""
+    rows = [sorted(row, key=lambda x: x[0]) for row in scores]
+    names = same or [[(p, i) for i in range(len(row))] for p, row in enumerate(rows)]
+    shown: set = set()
+    keep: list[set[int]] = []
+    for p, row in enumerate(rows):
+        ranked = sorted(range(len(row)), key=lambda i: (-row[i][1], i))
+        fresh = [i for i in ranked if names[p][i] not in shown]
+        keep.append({(fresh or ranked)[0]} if row else set())
+        shown.update(names[p][i] for i in keep[p])
+    order: list[tuple[int, int]] = []
+    for p, row in enumerate(rows):
+        b = next(iter(keep[p]), None)
+        near = [j for j in ((b - 1, b + 1) if b is not None else ()) if 0 <= j < len(row)]
+        if near:
+            order.append((p, max(near, key=lambda j: (row[j][1], -j))))
+    rest = sorted(((row[i][1], -p, -i) for p, row in enumerate(rows) for i in range(len(row))
+                   if i not in keep[p] and (p, i) not in order), reverse=True)
+    order += [(-p, -i) for _, p, i in rest]
+
+    def spans() -> list[list[Span]]:
+        return [[row[i][0] for i in sorted(kept)] for row, kept in zip(rows, keep)]
+
+    for p, i in order:
+        if names[p][i] in shown:
+            continue
+        keep[p].add(i)
+        if fits(spans()):
+            shown.add(names[p][i])
+        else:
+            keep[p].discard(i)
+    chosen = spans()
+    return [chosen[p] if len(keep[p]) < len(row) else None for p, row in enumerate(rows)]
 
 
 def format_passage(n: int, hit: Hit, focus: Sequence[Span] | None = None) -> str:
@@ -131,10 +161,13 @@ def user_message(question: str, passages: list[str]) -> str:
 
 def build_messages(question: str, hits: list[Hit], count_tokens: Callable[[str], int], budget: int,
                    focus: Sequence[Sequence[Span] | None] | None = None, system: str = SYSTEM,
-                   examples: Sequence[dict] = (),
+                   examples: Sequence[dict] = (), target: int = 0,
+                   scores: Sequence[Sequence[tuple[Span, float]]] | None = None,
                    ) -> tuple[list[dict], list[Hit], int]:
     """(messages, the hits actually shown, prompt tokens), keeping prompt tokens <= budget.
 
+    With a `target` (and each hit's sentence `scores`), passages are cut to their most relevant sentences
+    (`condense`) so that the prompt stays within `target` tokens where it can.
     Passages that would overflow are dropped, lowest-ranked first. The worked examples are left out
     when keeping them would cost a passage (a small context). A question that alone does not fit is a
     QuestionError (one line, no traceback).
@@ -143,6 +176,15 @@ def build_messages(question: str, hits: list[Hit], count_tokens: Callable[[str],
     if fixed > budget:
         raise QuestionError(f"the question is too long for the model: it alone needs {fixed} tokens of the "
                             f"{budget} the model can read")
+    if target and scores is not None:
+        hits = hits[:len(scores)]
+
+        def fits(spans: list[list[Span]]) -> bool:
+            return fixed + sum(count_tokens(format_passage(n, h, s)) + 2
+                               for n, (h, s) in enumerate(zip(hits, spans), 1)) <= target
+
+        same = [[(h.chunk.doc_id, h.chunk.start + s) for (s, _), _ in sorted(row)] for h, row in zip(hits, scores)]
+        focus = condense(scores, fits, same)
     passages, shown, used = _fit(hits, count_tokens, budget, fixed, focus)
     if examples:
         extra = sum(count_tokens(m["content"]) + TURN_OVERHEAD for m in examples)

@@ -5,7 +5,9 @@ import pytest
 from conftest import ScriptedGenerator
 
 from rag.errors import QuestionError
-from rag.prompt import GAP, REFUSAL, SYSTEM, TEMPLATE_OVERHEAD, build_messages, defuse, format_passage, posing
+from rag.prompt import (GAP, REFUSAL, SYSTEM, TEMPLATE_OVERHEAD, build_messages, condense, defuse, format_passage,
+                        posing)
+from rag.chunk import split_sentences
 from rag.types import Chunk, Hit
 
 count = ScriptedGenerator().count_tokens
@@ -150,3 +152,63 @@ def test_the_worked_examples_are_left_out_rather_than_cost_a_passage():
     budget = without[2]  # room for every passage, not for the examples too
     messages, shown, used = build_messages(QUESTION, HITS, count, budget, examples=EXAMPLES)
     assert shown == HITS and len(messages) == 2 and used <= budget
+
+
+# Four sentences a passage; scores rank sentence 2 best in the first passage and sentence 4 in the second.
+LONG = [hit(1, "Kirby spoke on Monday. He said the trip was a lifeline for Putin. Officials met later. Talks ended."),
+        hit(2, "The weather was mild. Markets rose. Traders were calm. Xi vowed support for Moscow.")]
+SCORES = [[(span, score) for span, score in zip(split_sentences(LONG[0].chunk.text), (.5, .9, .2, .6))],
+          [(span, score) for span, score in zip(split_sentences(LONG[1].chunk.text), (.1, .3, .35, .8))]]
+
+
+def spans_text(h, spans):
+    return [h.chunk.text[s:e] for s, e in spans]
+
+
+def test_condensing_keeps_each_passages_best_sentence_even_when_nothing_else_fits():
+    chosen = condense(SCORES, lambda spans: False)
+    assert [spans_text(h, s) for h, s in zip(LONG, chosen)] == [
+        ["He said the trip was a lifeline for Putin."], ["Xi vowed support for Moscow."]]
+
+
+def test_condensing_adds_each_best_sentences_better_neighbour_first_then_the_rest_by_score():
+    added = []
+
+    def fits(spans):  # room for exactly n sentences in all
+        return sum(map(len, spans)) <= room
+
+    for room in (3, 4, 5):
+        added.append([spans_text(h, s) for h, s in zip(LONG, condense(SCORES, fits))])
+    assert added[0] == [["Kirby spoke on Monday.", "He said the trip was a lifeline for Putin."],
+                        ["Xi vowed support for Moscow."]]  # the best passage's neighbour first
+    assert added[1][1] == ["Traders were calm.", "Xi vowed support for Moscow."]  # then the next passage's
+    # then the rest by score, whichever passage they are in ("Talks ended." outscores the neighbour, yet comes after)
+    assert added[2] == [[*added[1][0], "Talks ended."], added[1][1]]
+
+
+def test_a_passage_whose_sentences_all_fit_is_shown_whole():
+    assert condense(SCORES, lambda spans: True) == [None, None]
+
+
+def test_a_prompt_target_cuts_passages_to_exact_sentences_and_stays_within_it():
+    whole, _, whole_used = build_messages(QUESTION, LONG, count, 4000)
+    target = whole_used - 12
+    messages, shown, used = build_messages(QUESTION, LONG, count, 4000, target=target, scores=SCORES)
+    assert shown == LONG and used <= target < whole_used
+    user = messages[1]["content"]
+    assert "He said the trip was a lifeline for Putin." in user and "Xi vowed support for Moscow." in user
+    assert "Talks ended." not in user and "The weather was mild." not in user
+    assert build_messages(QUESTION, LONG, count, 4000, target=0, scores=SCORES)[0] == whole
+
+
+def test_a_sentence_two_overlapping_passages_share_is_shown_once():
+    article = "Kirby spoke on Monday. He called the trip a lifeline. Talks ended late."
+    first, second = article[:53], article[23:]  # chunks of one article, overlapping by one sentence
+    hits = [Hit(chunk=Chunk(id="d:0", doc_id="d", title="t", text=first, start=0, end=53), score=.5),
+            Hit(chunk=Chunk(id="d:1", doc_id="d", title="t", text=second, start=23, end=len(article)), score=.4)]
+    scores = [[(span, score) for span, score in zip(split_sentences(h.chunk.text), row)]
+              for h, row in zip(hits, [(.2, .9), (.9, .1)])]
+    messages, shown, _ = build_messages(QUESTION, hits, count, 4000, target=1, scores=scores)
+    assert messages[1]["content"].count("He called the trip a lifeline.") == 1
+    assert "Talks ended late." in messages[1]["content"]  # the second passage leads with its next best sentence
+    assert len(shown) == 2

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import cite, refusal, second_pass
 from ..chunk import split_sentences
-from ..prompt import EXAMPLES, build_messages, focus
+from ..prompt import EXAMPLES, build_messages
 from ..refusal import Verdict
 from ..route import Route
 from ..terms import content, share
@@ -25,9 +25,9 @@ def answer(turn: Turn, route: Route) -> Iterator[Evidence | str | Answer]:
     config, gen = turn.config, turn.generator
     budget = gen.n_ctx - config.max_tokens
     scores = sentence_scores(turn.searched, turn.hits, turn.embed)
-    spans = [focus(s, config.compact_sentences) for s in scores] if config.compact_sentences else None
-    messages, shown, prompt_tokens = build_messages(turn.searched, turn.hits, gen.count_tokens, budget, spans,
-                                                    examples=EXAMPLES if config.examples else ())
+    messages, shown, prompt_tokens = build_messages(turn.searched, turn.hits, gen.count_tokens, budget,
+                                                    examples=EXAMPLES if config.examples else (),
+                                                    target=config.prompt_tokens, scores=scores)
     yield Evidence(shown, [max(row, key=lambda x: x[1])[0] if row else (0, 0) for row in scores[:len(shown)]])
     pieces: list[str] = []
     t_gen = time.perf_counter()
