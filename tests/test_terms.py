@@ -48,6 +48,10 @@ def test_names_without_the_opening_word(question, expected):
     ("Troops left Iraq.", "Iran", False),  # short names must match exactly
     ("Slovenia signed.", "Slovakia", False),  # two edits on an 8-letter name: another country
     ("President Volodymyr Zelensky spoke.", "Volodymyr Zelenskyy", True),
+    ("The Center for Strategic and International Studies said.", "CSIS", True),
+    ("The Comité Sportif International met.", "CSIS", False),  # 'CSIS' is not the plural of 'CSI'
+    ("CBS News reported.", "CBS", True),
+    ("The Central Bank said.", "CBS", False),
 ])
 def test_mentions(text, name, expected):
     assert mentions(text, name) is expected
