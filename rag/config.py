@@ -6,10 +6,12 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-# The default model file: the packaged Q4_K_M. Its Q4_0 and Q8_0 requantizations (rag.models.DERIVED) read
-# slower on the AVX2 CPU measured (first token 0.90x and 1.04x of raw llama-cpp-python against 0.70x, bench/README.md),
-# so no accuracy trade is worth making there; on an AMX CPU they may read faster, and taking one as the default
-# needs `rag eval` on news-dev, news-test and wiki first (at most one question lost on any set).
+# The default model file: the packaged Q4_K_M. Its Q4_0 and Q8_0 requantizations (rag.models.DERIVED) were measured
+# against it (bench/README.md, eval/README.md stop 26). AMD EPYC Zen 5 (AVX-512, no AMX): Q4_0 reads ~24% faster
+# (first token 0.80x of raw llama-cpp-python against 1.05x) but answers worse: rag eval accuracy news-dev 84.6 -> 69.2%,
+# news-test (held out) 70.3 -> 62.2%, wiki (held out) 87.9 -> 78.8%, unanswerable refused 93/100/89 -> 87/70/78%;
+# Q8_0 reads slower (1.64x). Zen 1 (AVX2): both slower. The Q4_K_M stays; on an AMX CPU a derived file may read faster,
+# and taking one needs the same rag eval first (at most one question lost on any set).
 DEFAULT_LLM = "qwen2.5-coder-1.5b"  # name of a packaged model (see rag.models)
 SMALL_LLM = "smollm2-135m"
 
@@ -29,9 +31,14 @@ class Config:
     # (news-test, held out, 85.1 -> 87.8%; news-dev 87.9 -> 89.5%) and changed no top five of the corpora alone
     anchor: bool = True  # a question that names someone ranks their articles' chunks first (retrieve.search);
     # recall@5 beside 3,000 articles with it: news-test 87.8 -> 90.5%, wiki alone 97.0 -> 98.5%, no question lost
+    named_only: bool = True  # with anchor: chunks of articles naming none of the question's names are not shown at
+    # all when any chunk's article names one. rag eval, alone and beside 3,000 articles: no answer changed on
+    # news-dev, news-test or wiki; prompt tokens p50 on wiki (held out) 446 -> 408 alone, 449 -> 418 at +3000
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
     prompt_tokens: int = 0  # >0: cut passages to their most relevant sentences to keep the prompt within this many
-    # tokens (system prompt included; each passage keeps its best sentence); 0 = whole passages
+    # tokens (system prompt included; each passage keeps its best sentence); 0 = whole passages. At 300 the first
+    # token comes at 0.68x raw llama-cpp-python instead of 0.94-1.05x (Zen 5), but accuracy falls news-dev 84.6 ->
+    # 80.0%, news-test 70.3 -> 64.9%, wiki 87.9 -> 81.8% (eval/README.md, stop 26), so it is off
     examples: bool = False  # worked examples (invented news) before the question, read once with the system prompt:
     # the 1.5B default then answers near misses (eval/README.md, stop 19), so they are off unless asked for
     llm: str = DEFAULT_LLM  # packaged name, a .gguf path, or "hub_repo_id:file.gguf"

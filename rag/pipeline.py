@@ -91,7 +91,7 @@ class Pipeline:
         c = self.config
         vector = self.query_vector(question) if c.retrieval != "bm25" else None
         return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where,
-                      anchor=c.anchor)
+                      anchor=c.anchor, named_only=c.named_only)
 
     def initials(self) -> frozenset[str]:
         """Initials of the corpus's capitalised phrases (rag.retrieve.corpus_initials)."""

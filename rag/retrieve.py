@@ -170,12 +170,13 @@ def overlap(a: Chunk, b: Chunk) -> float:
 
 def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mode: str = "hybrid",
            candidates: int = 40, rrf_k: int = 60, max_overlap: float = 0.8, where: Filter | None = None,
-           anchor: bool = True) -> list[Hit]:
+           anchor: bool = True, named_only: bool = False) -> list[Hit]:
     """The k best distinct chunks for `query`, best first; `query_vector` is needed unless mode == 'bm25'.
     With `where`, only the chunks it allows are searched. With `anchor`, when the query names someone or
     something (terms.names), chunks of articles that mention none of its names come after those of articles
     that do: in a large archive an encyclopedia entry full of 'role' or 'outlet' otherwise outranks the one
-    article that names 'John Kirby' or 'Interfax', whose name the embedder does not know."""
+    article that names 'John Kirby' or 'Interfax', whose name the embedder does not know. With `named_only`, those
+    chunks are left out altogether when any chunk's article names one of them."""
     if mode not in ("hybrid", "dense", "bm25"):
         raise ValueError(f"retrieval mode must be hybrid, dense or bm25, not {mode!r}")
     n = max(candidates, k)
@@ -210,6 +211,8 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
         (hits if first else held).append(hit)
         if len(hits) == k:
             break
+    if named_only and hits:
+        return hits[:k]
     held = [h for h in held if not any(overlap(h.chunk, x.chunk) >= max_overlap for x in hits)]
     return (hits + held)[:k]
 

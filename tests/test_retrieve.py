@@ -222,3 +222,14 @@ def test_without_a_name_the_articles_mention_the_ranking_is_unchanged(archive, q
     for mode in MODES:
         assert [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode)] == \
                [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode, anchor=False)]
+
+
+def test_named_only_shows_no_chunk_of_an_article_that_names_none_of_the_questions_names(archive):
+    index, embedder = archive
+    for mode in MODES:
+        shown = run(index, embedder, "What kind of outlet is Interfax?", k=4, mode=mode, named_only=True)
+        assert shown and all("Interfax" in h.chunk.text for h in shown)
+        assert len(run(index, embedder, "What kind of outlet is Interfax?", k=4, mode=mode)) == 4  # others fill
+        for question in ("What kind of outlet is Macron's?", "what kind of role does an outlet play?"):
+            assert [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode, named_only=True)] == \
+                   [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode)]
