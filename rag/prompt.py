@@ -177,18 +177,10 @@ def build_messages(question: str, hits: list[Hit], count_tokens: Callable[[str],
         raise QuestionError(f"the question is too long for the model: it alone needs {fixed} tokens of the "
                             f"{budget} the model can read")
     if target and scores is not None:
-        hits = hits[:len(scores)]
-
-        def fits(spans: list[list[Span]]) -> bool:
-            return fixed + sum(count_tokens(format_passage(n, h, s)) + 2
-                               for n, (h, s) in enumerate(zip(hits, spans), 1)) <= target
-
-        same = [[(h.chunk.doc_id, h.chunk.start + s) for (s, _), _ in sorted(row)] for h, row in zip(hits, scores)]
-        focus = condense(scores, fits, same)
+        focus = _condensed(hits, scores, count_tokens, target - fixed - _examples_cost(examples, count_tokens))
     passages, shown, used = _fit(hits, count_tokens, budget, fixed, focus)
     if examples:
-        extra = sum(count_tokens(m["content"]) + TURN_OVERHEAD for m in examples)
-        with_examples = _fit(hits, count_tokens, budget, fixed + extra, focus)
+        with_examples = _fit(hits, count_tokens, budget, fixed + _examples_cost(examples, count_tokens), focus)
         if len(with_examples[1]) == len(shown):
             passages, shown, used = with_examples
         else:
@@ -196,6 +188,32 @@ def build_messages(question: str, hits: list[Hit], count_tokens: Callable[[str],
     messages = [{"role": "system", "content": system}, *examples,
                 {"role": "user", "content": user_message(question, passages)}]
     return messages, shown, used
+
+
+def _examples_cost(examples: Sequence[dict], count_tokens: Callable[[str], int]) -> int:
+    return sum(count_tokens(m["content"]) + TURN_OVERHEAD for m in examples)
+
+
+def _condensed(hits: list[Hit], scores: Sequence[Sequence[tuple[Span, float]]], count_tokens: Callable[[str], int],
+               room: int) -> list[list[Span] | None]:
+    """`condense` for these hits with `room` tokens for the passages; a hit without scores is shown whole. Each
+    passage's cost is counted once per choice of its sentences (a remote model counts tokens over HTTP)."""
+    n = min(len(hits), len(scores))
+    costs: dict[tuple, int] = {}
+
+    def cost(i: int, spans: Sequence[Span] | None) -> int:
+        key = (i, tuple(spans) if spans is not None else None)
+        if key not in costs:
+            costs[key] = count_tokens(format_passage(i + 1, hits[i], spans)) + 2
+        return costs[key]
+
+    rest = sum(cost(i, None) for i in range(n, len(hits)))
+
+    def fits(spans: list[list[Span]]) -> bool:
+        return rest + sum(cost(i, s) for i, s in enumerate(spans)) <= room
+
+    same = [[(h.chunk.doc_id, h.chunk.start + s) for (s, _), _ in sorted(row)] for h, row in zip(hits, scores[:n])]
+    return condense(scores[:n], fits, same) + [None] * (len(hits) - n)
 
 
 def _fit(hits: list[Hit], count_tokens: Callable[[str], int], budget: int, used: int,

@@ -212,3 +212,18 @@ def test_a_sentence_two_overlapping_passages_share_is_shown_once():
     assert messages[1]["content"].count("He called the trip a lifeline.") == 1
     assert "Talks ended late." in messages[1]["content"]  # the second passage leads with its next best sentence
     assert len(shown) == 2
+
+
+def test_a_hit_without_sentence_scores_is_shown_whole_and_extra_scores_are_ignored():
+    messages, shown, _ = build_messages(QUESTION, LONG, count, 4000, target=1, scores=SCORES[:1])
+    assert shown == LONG and LONG[1].chunk.text in messages[1]["content"]
+    messages, shown, _ = build_messages(QUESTION, LONG[:1], count, 4000, target=1, scores=SCORES)
+    assert shown == LONG[:1]
+
+
+def test_the_prompt_target_counts_the_worked_examples():
+    from rag.prompt import EXAMPLES
+    whole = build_messages(QUESTION, LONG, count, 4000, examples=EXAMPLES)[2]
+    messages, shown, used = build_messages(QUESTION, LONG, count, 4000, examples=EXAMPLES, target=whole - 12,
+                                           scores=SCORES)
+    assert messages[1:-1] == list(EXAMPLES) and used <= whole - 12
