@@ -114,9 +114,8 @@ def condense(scores: Sequence[Sequence[tuple[Span, float]]], fits: Callable[[lis
         near = [j for j in ((b - 1, b + 1) if b is not None else ()) if 0 <= j < len(row)]
         if near:
             order.append((p, max(near, key=lambda j: (row[j][1], -j))))
-    rest = sorted(((row[i][1], -p, -i) for p, row in enumerate(rows) for i in range(len(row))
-                   if i not in keep[p] and (p, i) not in order), reverse=True)
-    order += [(-p, -i) for _, p, i in rest]
+    order += sorted(((p, i) for p, row in enumerate(rows) for i in range(len(row))
+                     if i not in keep[p] and (p, i) not in order), key=lambda pi: (-rows[pi[0]][pi[1]][1], *pi))
 
     def spans() -> list[list[Span]]:
         return [[row[i][0] for i in sorted(kept)] for row, kept in zip(rows, keep)]

@@ -301,7 +301,7 @@ def mentions(text: str, name: str) -> bool:
     # An acronym's own spelling, not its tokenized form: 'CSIS' tokenizes as 'csi' (a plural 's' stripped), and
     # an Ivory Coast article's phrase with initials 'CSI' does not mention the CSIS.
     stem = " ".join(parts)
-    wanted = {v for v in variants(name) if " " not in v and v != stem} | {_compact(name)} if _compact(name) else set()
+    wanted = ({v for v in variants(name) if " " not in v and v != stem} | {_compact(name)}) if _compact(name) else set()
     if wanted & {_compact(a) for a in _SPLIT_ACRONYM.findall(text)}:  # 'G7' ~ 'G-7'
         return True
     if wanted:  # an acronym in the question: look for a phrase in the text whose initials spell it
