@@ -270,7 +270,7 @@ def check(text: str, hits: list[Hit], embed: Embed | None = None, question: str 
             continue
         cited = [n for group in MARKER.findall(sentence) for n in marker_numbers(group)]
         quotes = _quotes_for(claim, cited, hits, meaning, question, said)
-        if not quotes:
+        if not quotes or glued(claim, question, hits, quotes):
             dropped.append(_with_markers(claim, []))
             continue
         keep = sorted(quotes)
@@ -456,6 +456,28 @@ def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]],
                 missing -= found
                 break
     return added
+
+
+def glued(claim: str, question: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> bool:
+    """Asked for a figure, the claim gives one sentence's figure in what another passage says of something else:
+    the words of the question it repeats are missing from the figure's sentence (MIN_COMPLEMENT or more of them)
+    and another passage's sentence holds them. ('How many hours before the games did they meet?', 'They met for
+    four hours before the games kicked off [1][2].', [1] 'They met for four hours on Monday.', [2] 'They met
+    hours before the games kicked off.') -> True: two meetings made one, and the figure answers nothing asked.
+    A question's words are free in a claim (`overlap`), so only this reads whether its figure belongs to them."""
+    figures = numbers(claim) - numbers(question)
+    if not figures or not asks_figure(question):
+        return False
+    at = [(n, s, e) for n, (s, e) in quotes.items() if figures & numbers(hits[n - 1].chunk.text[s:e])]
+    if not at:
+        return False
+    n, s, e = at[0]
+    asked = {stem(w) for w in content(question)}
+    wanted = {w for w in content(claim) if stem(w) in asked} - content(hits[n - 1].chunk.text[s:e])
+    if len(wanted) < MIN_COMPLEMENT:
+        return False
+    return any(len(wanted & content(h.chunk.text[a:b])) >= max(MIN_COMPLEMENT, 0.5 * len(wanted))
+               for m, h in enumerate(hits, 1) if m != n for a, b in split_sentences(h.chunk.text))
 
 
 def _with_markers(claim: str, ns: list[int]) -> str:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rag.chunk import speakers, split_sentences
-from rag.cite import agrees, asks_figure, check, conflicting, overlap, placeholder, support, tidy, unnamed_in
+from rag.cite import agrees, asks_figure, check, conflicting, glued, overlap, placeholder, support, tidy, unnamed_in
 from rag.refusal import is_refusal, unsupported
 from rag.types import Chunk, Hit
 
@@ -508,6 +508,34 @@ def test_the_articles_own_ellipsis_or_numeral_is_no_placeholder():
     assert placeholder("It was held at Super Bowl XX [1].", [ELLIPSIS]) == ""
     assert placeholder("It was held at Super Bowl XX [1].", [SUMMIT]) == "XX"
     assert placeholder("Kirby spoke on Monday [1, 2].", [SUMMIT]) == ""  # markers are no slots
+
+
+# ---- a figure is not welded to what another passage says of another event ----
+
+TALKS = hit(1, "The two leaders, who met on Monday for more than four hours, have known each other for years.")
+OPENING = hit(2, "Both leaders pushed back against pressure as they met hours before the Winter games kicked off.")
+
+
+def test_a_figure_from_one_meeting_does_not_answer_what_another_passage_says_of_another():
+    question = "How many hours before the Winter games kicked off did the leaders meet?"
+    claim = "The leaders met for more than four hours before the Winter games kicked off [1][2]."
+    checked = check(claim, [TALKS, OPENING], None, question)
+    assert not checked.supported and unsupported(checked).reason == "nothing_verifiable"
+    assert glued(claim.replace(" [1][2]", ""), question, [TALKS, OPENING], {1: (0, len(TALKS.chunk.text))})
+
+
+@pytest.mark.parametrize("question, claim, hits", [
+    # asked the figure its own sentence gives with the question's words: it stands
+    ("How many hours did the leaders meet on Monday?", "The leaders met on Monday for more than four hours [1].",
+     [TALKS, OPENING]),
+    # the question's words that the figure's sentence lacks are in no other passage: nothing was welded
+    ("How many hours before the Winter games kicked off did the leaders meet?",
+     "The leaders met for more than four hours before the Winter games kicked off [1].", [TALKS]),
+    # not asked for a figure: a compound of two passages is checked as ever
+    ("When did the leaders meet?", "The leaders met on Monday for more than four hours [1].", [TALKS, OPENING]),
+])
+def test_a_figure_welded_nowhere_stands(question, claim, hits):
+    assert check(claim, hits, None, question).supported
 
 
 # ---- a figure belongs to the subject the sentence gives it to (rag.grammar's parse) ----
