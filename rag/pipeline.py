@@ -91,7 +91,8 @@ class Pipeline:
         c = self.config
         vector = self.query_vector(question) if c.retrieval != "bm25" else None
         return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where,
-                      anchor=c.anchor, named_only=c.named_only)
+                      anchor=c.anchor, named_only=c.named_only,
+                      shown=c.k if c.top_each else 0)
 
     def initials(self) -> frozenset[str]:
         """Initials of the corpus's capitalised phrases (rag.retrieve.corpus_initials)."""

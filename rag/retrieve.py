@@ -17,6 +17,7 @@ from .types import Chunk, Hit
 
 INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
 _INITIALS: "weakref.WeakKeyDictionary[object, frozenset[str]]" = weakref.WeakKeyDictionary()
+_ARTICLE_ROWS: "weakref.WeakKeyDictionary[object, tuple[int, dict[str, list[int]]]]" = weakref.WeakKeyDictionary()
 
 _MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
@@ -156,6 +157,28 @@ def rrf(rankings: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def promoted(fused: list[tuple[int, float]], rankings: list[list[int]], shown: int) -> list[tuple[int, float]]:
+    """The fused ranking with each retriever's first row among its first `shown` places: a first row fusion ranked
+    below them takes the last of those places (keeping its fused score), and the places it takes are those of the
+    fused rows that are no retriever's first. Fusion rewards agreement, and one retriever's ranking drifts in a
+    large archive: beside 3,000 encyclopedia entries the words of 'Since when has the ISS been continuously
+    occupied?' are common, so the sentence that answers it, the embedder's first, came 35th by BM25 and fifth in
+    all, behind two chunks of the Mir article.
+    ([(7, .03), (8, .03), (9, .02)], [[9]], 2) -> [(7, .03), (9, .02), (8, .03)]"""
+    order = [row for row, _ in fused]
+    firsts = [row for row in dict.fromkeys(r[0] for r in rankings if r) if row in order]
+    late = [fused[order.index(row)] for row in firsts if order.index(row) >= shown]
+    if not late:
+        return fused
+    head, room = [], shown - len(firsts)  # places left for rows that are no retriever's first
+    for item in fused[:shown]:
+        if item[0] in firsts or room > 0:
+            room -= item[0] not in firsts
+            head.append(item)
+    taken = {row for row, _ in head + late}
+    return head + late + [item for item in fused if item[0] not in taken]
+
+
 def overlap(a: Chunk, b: Chunk) -> float:
     """Share of the shorter chunk covered by the other: same-article windows, or the same text syndicated twice.
 
@@ -170,13 +193,14 @@ def overlap(a: Chunk, b: Chunk) -> float:
 
 def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mode: str = "hybrid",
            candidates: int = 40, rrf_k: int = 60, max_overlap: float = 0.8, where: Filter | None = None,
-           anchor: bool = True, named_only: bool = False) -> list[Hit]:
+           anchor: bool = True, named_only: bool = False, shown: int = 0) -> list[Hit]:
     """The k best distinct chunks for `query`, best first; `query_vector` is needed unless mode == 'bm25'.
     With `where`, only the chunks it allows are searched. With `anchor`, when the query names someone or
     something (terms.names), chunks of articles that mention none of its names come after those of articles
     that do: in a large archive an encyclopedia entry full of 'role' or 'outlet' otherwise outranks the one
     article that names 'John Kirby' or 'Interfax', whose name the embedder does not know. With `named_only`, those
-    chunks are left out altogether when any chunk's article names one of them."""
+    chunks are left out altogether when any chunk's article names one of them. With `shown`, each retriever's
+    best chunk is among the first `shown` (`promoted`)."""
     if mode not in ("hybrid", "dense", "bm25"):
         raise ValueError(f"retrieval mode must be hybrid, dense or bm25, not {mode!r}")
     n = max(candidates, k)
@@ -194,6 +218,8 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
     bm25_rank = {row: r for r, (row, _) in enumerate(keyword, 1)}
     if fused is None:
         fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)
+    if shown:
+        fused = promoted(fused, [[row for row, _ in dense], [row for row, _ in keyword]], shown)
     rows = [row for row, _ in fused]
     sims = index.vectors(rows) @ query_vector if query_vector is not None and rows else np.zeros(len(rows))
     named = Named(index, names(query, opening=False) if anchor else [])
@@ -212,9 +238,48 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
         if len(hits) == k:
             break
     if named_only and hits:
+        if len(hits) < k and not where and not hasattr(index, "search_hybrid"):
+            hits += within_named(index, query, query_vector, k - len(hits), hits, named, mode, n, rrf_k, max_overlap)
         return hits[:k]
     held = [h for h in held if not any(overlap(h.chunk, x.chunk) >= max_overlap for x in hits)]
     return (hits + held)[:k]
+
+
+def within_named(index: Index, query: str, query_vector: np.ndarray | None, k: int, hits: list[Hit], named: "Named",
+                 mode: str, n: int, rrf_k: int, max_overlap: float) -> list[Hit]:
+    """Up to k more distinct hits from the articles the search found naming the question's names, ranked within
+    those articles alone: in a large archive the candidates of the whole index may hold one chunk of the one
+    article that names 'Brian Hart', and its other chunks (which say where his institute is) rank below
+    thousands of others. Ranks and scores are those within the articles (no global ranks: None)."""
+    docs = {doc for doc, yes in named.decided.items() if yes}
+    taken = {h.chunk.id for h in hits}
+    rows = np.array([r for r in article_rows(index, docs) if index.chunks[r].id not in taken], dtype=np.int64)
+    if not len(rows):
+        return []
+    dense = dense_within(index, query_vector, n, rows) if mode != "bm25" and query_vector is not None else []
+    keyword = bm25_within(index, query, n, rows) if mode != "dense" else []
+    fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)
+    sims = index.vectors([r for r, _ in fused]) @ query_vector if query_vector is not None and fused else []
+    more: list[Hit] = []
+    for i, (row, score) in enumerate(fused):
+        chunk = index.chunks[row]
+        if any(overlap(chunk, h.chunk) >= max_overlap for h in hits + more):
+            continue
+        more.append(Hit(chunk=chunk, score=round(score, 6), similarity=round(float(sims[i]), 4) if len(sims) else 0.0))
+        if len(more) == k:
+            break
+    return more
+
+
+def article_rows(index: Index, docs: set[str]) -> list[int]:
+    """The rows of the chunks of these articles, in index order (an article's rows found once per index)."""
+    size, by_doc = _ARTICLE_ROWS.get(index, (-1, {}))
+    if size != len(index.chunks):
+        by_doc = {}
+        for row, c in enumerate(index.chunks):
+            by_doc.setdefault(c.doc_id, []).append(row)
+        _ARTICLE_ROWS[index] = (len(index.chunks), by_doc)
+    return sorted(r for d in docs for r in by_doc.get(d, ()))
 
 
 class Named:

@@ -2,12 +2,13 @@
 import shutil
 
 import faiss
+import numpy as np
 import pytest
 from conftest import CORPUS, HashEmbedder
 
 from rag import build, store
 from rag.bm25 import BM25
-from rag.retrieve import overlap, rrf, search
+from rag.retrieve import overlap, promoted, rrf, search
 from rag.types import Chunk
 
 MODES = ["hybrid", "dense", "bm25"]
@@ -233,3 +234,86 @@ def test_named_only_shows_no_chunk_of_an_article_that_names_none_of_the_question
         for question in ("What kind of outlet is Macron's?", "what kind of role does an outlet play?"):
             assert [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode, named_only=True)] == \
                    [h.chunk.id for h in run(index, embedder, question, k=4, mode=mode)]
+
+
+# ---- each retriever's best chunk is among those shown, however fusion ranked it ----
+class Ranked:
+    """An index whose two retrievers rank fixed rows: the fusion's inputs, nothing else."""
+
+    def __init__(self, dense: list[int], keyword: list[int], n: int = 12):
+        words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike".split()
+        self.chunks = [chunk(f"d{i}", 0, f"{words[i]} {words[i]} {words[i]}.") for i in range(n)]  # none alike
+        self.dense_rows, self.keyword_rows = dense, keyword
+
+    def search_dense(self, vector, n):
+        return [(r, 1.0 - i / 100) for i, r in enumerate(self.dense_rows[:n])]
+
+    def search_bm25(self, query, n):
+        return [(r, 10.0 - i) for i, r in enumerate(self.keyword_rows[:n])]
+
+    def vectors(self, rows):
+        return np.zeros((len(rows), 2), dtype=np.float32)
+
+    def article_text(self, doc_id):
+        return ""
+
+
+def test_promoted_docstring_example_and_nothing_to_move():
+    assert promoted([(7, .03), (8, .03), (9, .02)], [[9]], 2) == [(7, .03), (9, .02), (8, .03)]
+    fused = [(1, .04), (2, .03), (3, .02)]
+    assert promoted(fused, [[2], [1]], 2) == fused  # both firsts already shown
+    assert promoted(fused, [[], [3]], 3) == fused
+    # two late firsts take the last two places, the first ranking's first
+    assert promoted([(1, .5), (2, .4), (3, .3), (4, .2), (5, .1)], [[5], [4]], 3) == \
+        [(1, .5), (5, .1), (4, .2), (2, .4), (3, .3)]
+    # a first already shown keeps its place: the late one takes the place of a row that is no retriever's first
+    assert promoted([(1, .5), (2, .4), (3, .3), (4, .2), (5, .1)], [[5], [3]], 3) == \
+        [(1, .5), (3, .3), (5, .1), (2, .4), (4, .2)]
+
+
+def test_the_embedders_first_chunk_is_shown_though_bm25_never_found_it():
+    index = Ranked(dense=[9, 1, 2, 3, 4, 5], keyword=[1, 2, 3, 4, 5, 6])
+    vector = np.ones(2, dtype=np.float32)
+    fused_only = [h.chunk.id for h in search(index, "q", vector, 4)]
+    assert "d9:0" not in fused_only  # one vote at rank 1 is outranked by every row both lists hold
+    shown = [h.chunk.id for h in search(index, "q", vector, 4, shown=4)]
+    assert shown == fused_only[:3] + ["d9:0"]
+    assert [h.chunk.id for h in search(index, "q", vector, 10, shown=4)][:4] == shown  # the same four, asked for more
+    bm25_first = Ranked(dense=[1, 2, 3, 4, 5, 6], keyword=[8, 1, 2, 3, 4, 5])
+    assert [h.chunk.id for h in search(bm25_first, "q", vector, 4, shown=4)][3] == "d8:0"
+
+
+# ---- a question naming someone is searched in full within the articles that name them ----
+INSTITUTE = ("Think tank\n\nBrian Hart is a fellow with the China Power Project. "
+             + "Delegates spoke about grain, freight and ports for an hour. " * 6
+             + "His institute sits in Washington, among the museums.")
+PLACES = "Lima Oslo Quito Accra Hanoi Dakar Perth Cusco Turin Leeds Sucre Tunis".split()
+CITIES = {p.lower(): f"{p}\n\nIn which city is {p} located? {p} is a city located in a country; the {p} institute "
+                     f"of {p} is located in the city of {p}, and {p} is its own city." for p in PLACES}
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("crowded")
+    (folder / "corpus").mkdir()
+    for name, text in {"institute": INSTITUTE, **CITIES}.items():
+        (folder / "corpus" / f"{name}.txt").write_text(text, encoding="utf-8")
+    embedder = HashEmbedder()
+    index, _ = build.open_index(folder / "corpus", folder / "index", embedder, 200, 1)
+    return index, embedder
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25"])
+def test_the_named_articles_other_chunks_fill_the_places_the_whole_index_candidates_left_empty(crowded, mode):
+    index, embedder = crowded
+    question = "In which city is the institute of Brian Hart located?"
+    ours = [c for c in index.chunks if c.doc_id.startswith("institute")]
+    assert len(ours) >= 3 and sum("Brian Hart" in c.text for c in ours) == 1  # one chunk names him
+    answer = next(c.id for c in ours if "Washington" in c.text)
+    candidates = run(index, embedder, question, k=8, mode=mode, candidates=4)
+    assert answer not in {h.chunk.id for h in candidates}  # the whole index's candidates never hold it
+    hits = run(index, embedder, question, k=4, mode=mode, candidates=4, named_only=True)
+    assert answer in {h.chunk.id for h in hits}
+    assert {h.chunk.doc_id for h in hits} == {ours[0].doc_id} and len({h.chunk.id for h in hits}) == len(hits)
+    assert "Brian Hart" in hits[0].chunk.text and (hits[0].dense_rank or hits[0].bm25_rank)  # the candidate first
+    assert all(h.dense_rank is None and h.bm25_rank is None for h in hits[1:])  # ranked within the article alone
