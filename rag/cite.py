@@ -459,16 +459,23 @@ def _complement(claim: str, hits: list[Hit], quotes: dict[int, tuple[int, int]],
 
 
 def glued(claim: str, question: str, hits: list[Hit], quotes: dict[int, tuple[int, int]]) -> bool:
-    """Asked for a figure, the claim gives one sentence's figure in what another passage says of something else:
-    the words of the question it repeats are missing from the figure's sentence (MIN_COMPLEMENT or more of them)
-    and another passage's sentence holds them. ('How many hours before the games did they meet?', 'They met for
-    four hours before the games kicked off [1][2].', [1] 'They met for four hours on Monday.', [2] 'They met
-    hours before the games kicked off.') -> True: two meetings made one, and the figure answers nothing asked.
-    A question's words are free in a claim (`overlap`), so only this reads whether its figure belongs to them."""
-    figures = numbers(claim) - numbers(question)
-    if not figures or not asks_figure(question):
+    """The claim gives what one sentence says (a figure asked for, or a name the question does not hold) in what
+    another article says of something else: the words of the question it repeats are missing from that sentence
+    (MIN_COMPLEMENT or more of them) and a sentence of another article holds them. ('How many hours before the
+    games did they meet?', 'They met for four hours before the games kicked off [1][2].', [1] 'They met for four
+    hours on Monday.', [2] of another article 'They met hours before the games kicked off.') -> True: two meetings
+    made one. Within one article the next sentence goes on about the same event ('It added that Xi noted ...'):
+    never a weld. A question's words are free in a claim (`overlap`), so only this reads whether the answer
+    belongs to them."""
+    figures = numbers(claim) - numbers(question) if asks_figure(question) else set()
+    new = [x for x in names(claim, opening=False) if not mentions(question, x)]
+    if not figures and not new:
         return False
-    at = [(n, s, e) for n, (s, e) in quotes.items() if figures & numbers(hits[n - 1].chunk.text[s:e])]
+
+    def gives(text: str) -> bool:
+        return bool(figures & numbers(text)) or any(mentions(text, x) for x in new)
+
+    at = [(n, s, e) for n, (s, e) in quotes.items() if gives(hits[n - 1].chunk.text[s:e])]
     if not at:
         return False
     n, s, e = at[0]
@@ -477,7 +484,7 @@ def glued(claim: str, question: str, hits: list[Hit], quotes: dict[int, tuple[in
     if len(wanted) < MIN_COMPLEMENT:
         return False
     return any(len(wanted & content(h.chunk.text[a:b])) >= max(MIN_COMPLEMENT, 0.5 * len(wanted))
-               for m, h in enumerate(hits, 1) if m != n for a, b in split_sentences(h.chunk.text))
+               for h in hits if h.chunk.doc_id != hits[n - 1].chunk.doc_id for a, b in split_sentences(h.chunk.text))
 
 
 def _with_markers(claim: str, ns: list[int]) -> str:

@@ -524,6 +524,17 @@ def test_a_figure_from_one_meeting_does_not_answer_what_another_passage_says_of_
     assert glued(claim.replace(" [1][2]", ""), question, [TALKS, OPENING], {1: (0, len(TALKS.chunk.text))})
 
 
+def test_a_place_from_another_articles_meeting_does_not_answer_where_the_asked_meeting_was():
+    visit = hit(1, "Mishustin’s first visit to China as prime minister comes as Xi sent an envoy to Europe.")
+    summit = hit(2, "He would then meet the Russian President at the summit in the ancient city of Samarkand.")
+    question = "In which city did Xi meet Prime Minister Mikhail Mishustin?"
+    claim = "Xi met Prime Minister Mikhail Mishustin in Samarkand [1][2]."
+    assert not check(claim, [visit, summit], None, question).supported
+    # the same two sentences in one article: its next sentence goes on about the same visit, and it stands
+    next_one = Chunk(id="d1:1", doc_id="d1", title="Article 1", text=summit.chunk.text, start=0, end=len(summit.chunk.text))
+    assert check(claim, [visit, Hit(chunk=next_one, score=summit.score, similarity=0.5)], None, question).supported
+
+
 @pytest.mark.parametrize("question, claim, hits", [
     # asked the figure its own sentence gives with the question's words: it stands
     ("How many hours did the leaders meet on Monday?", "The leaders met on Monday for more than four hours [1].",
