@@ -480,11 +480,23 @@ def glued(claim: str, question: str, hits: list[Hit], quotes: dict[int, tuple[in
         return False
     n, s, e = at[0]
     asked = {stem(w) for w in content(question)}
-    wanted = {w for w in content(claim) if stem(w) in asked} - content(hits[n - 1].chunk.text[s:e])
+    wanted = {stem(w) for w in content(claim) if stem(w) in asked} - _stems(hits[n - 1].chunk.text[s:e])
     if len(wanted) < MIN_COMPLEMENT:
         return False
-    return any(len(wanted & content(h.chunk.text[a:b])) >= max(MIN_COMPLEMENT, 0.5 * len(wanted))
-               for h in hits if h.chunk.doc_id != hits[n - 1].chunk.doc_id for a, b in split_sentences(h.chunk.text))
+    home = hits[n - 1].chunk.doc_id
+
+    def holds(text: str) -> bool:
+        return len(wanted & _stems(text)) >= max(MIN_COMPLEMENT, 0.5 * len(wanted))
+
+    sentences = [(h.chunk.doc_id, h.chunk.text[a:b]) for h in hits for a, b in split_sentences(h.chunk.text)]
+    if any(doc == home and holds(text) for doc, text in sentences):
+        return False  # the answer's own article says it of the same event
+    # another article's sentence that gives the answer too corroborates it (the same news from two outlets)
+    return any(doc != home and holds(text) and not gives(text) for doc, text in sentences)
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in content(text)}
 
 
 def _with_markers(claim: str, ns: list[int]) -> str:

@@ -86,13 +86,16 @@ class Pipeline:
     def standalone(self, question: str, history: list[dict] | None = None) -> str:
         return standalone(self._check(question), history)
 
-    def search(self, question: str, k: int | None = None, where: Filter | None = None) -> list[Hit]:
+    def search(self, question: str, k: int | None = None, where: Filter | None = None,
+               shown: int | None = None) -> list[Hit]:
+        """The k best hits; `shown` (default Config.k) is how many of them the model will see, where each
+        retriever's first is placed (Config.top_each)."""
         question = self._check(question)
         c = self.config
         vector = self.query_vector(question) if c.retrieval != "bm25" else None
         return search(self.index, question, vector, k or c.k, c.retrieval, c.candidates, c.rrf_k, where=where,
                       anchor=c.anchor, named_only=c.named_only,
-                      shown=c.k if c.top_each else 0)
+                      shown=(shown or c.k) if c.top_each else 0)
 
     def initials(self) -> frozenset[str]:
         """Initials of the corpus's capitalised phrases (rag.retrieve.corpus_initials)."""

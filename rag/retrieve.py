@@ -11,7 +11,7 @@ from datetime import date as Date, datetime
 import numpy as np
 
 from .errors import QuestionError
-from .store import Index
+from .store import Index, rows_by_doc
 from .terms import mentions, names, phrase_initials
 from .types import Chunk, Hit
 
@@ -165,8 +165,11 @@ def promoted(fused: list[tuple[int, float]], rankings: list[list[int]], shown: i
     occupied?' are common, so the sentence that answers it, the embedder's first, came 35th by BM25 and fifth in
     all, behind two chunks of the Mir article.
     ([(7, .03), (8, .03), (9, .02)], [[9]], 2) -> [(7, .03), (9, .02), (8, .03)]"""
+    if shown < 2 or not fused:
+        return fused  # the fused first keeps the one place
     order = [row for row, _ in fused]
-    firsts = [row for row in dict.fromkeys(r[0] for r in rankings if r) if row in order]
+    firsts = [row for row in dict.fromkeys(r[0] for r in rankings if r) if row in order and row != order[0]]
+    firsts = firsts[:shown - 1] + ([order[0]] if any(r and r[0] == order[0] for r in rankings) else [])
     late = [fused[order.index(row)] for row in firsts if order.index(row) >= shown]
     if not late:
         return fused
@@ -253,7 +256,7 @@ def within_named(index: Index, query: str, query_vector: np.ndarray | None, k: i
     thousands of others. Ranks and scores are those within the articles (no global ranks: None)."""
     docs = {doc for doc, yes in named.decided.items() if yes}
     taken = {h.chunk.id for h in hits}
-    rows = np.array([r for r in article_rows(index, docs) if index.chunks[r].id not in taken], dtype=np.int64)
+    rows = np.array(article_rows(index, docs), dtype=np.int64)
     if not len(rows):
         return []
     dense = dense_within(index, query_vector, n, rows) if mode != "bm25" and query_vector is not None else []
@@ -263,7 +266,7 @@ def within_named(index: Index, query: str, query_vector: np.ndarray | None, k: i
     more: list[Hit] = []
     for i, (row, score) in enumerate(fused):
         chunk = index.chunks[row]
-        if any(overlap(chunk, h.chunk) >= max_overlap for h in hits + more):
+        if chunk.id in taken or any(overlap(chunk, h.chunk) >= max_overlap for h in hits + more):
             continue
         more.append(Hit(chunk=chunk, score=round(score, 6), similarity=round(float(sims[i]), 4) if len(sims) else 0.0))
         if len(more) == k:
@@ -274,10 +277,8 @@ def within_named(index: Index, query: str, query_vector: np.ndarray | None, k: i
 def article_rows(index: Index, docs: set[str]) -> list[int]:
     """The rows of the chunks of these articles, in index order (an article's rows found once per index)."""
     size, by_doc = _ARTICLE_ROWS.get(index, (-1, {}))
-    if size != len(index.chunks):
-        by_doc = {}
-        for row, c in enumerate(index.chunks):
-            by_doc.setdefault(c.doc_id, []).append(row)
+    if size != len(index.chunks):  # read from SQLite's own index, not chunk by chunk (store.rows_by_doc)
+        by_doc = rows_by_doc(index.chunks)
         _ARTICLE_ROWS[index] = (len(index.chunks), by_doc)
     return sorted(r for d in docs for r in by_doc.get(d, ()))
 

@@ -45,7 +45,7 @@ class Turn:
     def search(self) -> None:
         """One search serves both lists: the k best are shown, the wider context checks an answer's articles
         (the k best of a longer list are the same k: fusion ranks the same candidate lists)."""
-        self.context = self.pipeline.search(self.searched, max(self.k, CONTEXT), self.where)
+        self.context = self.pipeline.search(self.searched, max(self.k, CONTEXT), self.where, shown=self.k)
         self.hits = self.context[:self.k]
         self.scope = self.where.describe(self.index.chunks) if self.where else ""
         self.timings["retrieve"] = time.perf_counter() - self.t0

@@ -530,9 +530,29 @@ def test_a_place_from_another_articles_meeting_does_not_answer_where_the_asked_m
     question = "In which city did Xi meet Prime Minister Mikhail Mishustin?"
     claim = "Xi met Prime Minister Mikhail Mishustin in Samarkand [1][2]."
     assert not check(claim, [visit, summit], None, question).supported
+    assert glued(claim.replace(" [1][2]", ""), question, [visit, summit], {2: (0, len(summit.chunk.text))})
     # the same two sentences in one article: its next sentence goes on about the same visit, and it stands
     next_one = Chunk(id="d1:1", doc_id="d1", title="Article 1", text=summit.chunk.text, start=0, end=len(summit.chunk.text))
     assert check(claim, [visit, Hit(chunk=next_one, score=summit.score, similarity=0.5)], None, question).supported
+
+
+def test_another_article_giving_the_same_figure_corroborates_and_is_no_weld():
+    question = "How many people died in the Monday quake in Turkey?"
+    first = hit(1, "Officials said 5,000 people died.")
+    second = hit(2, "The Monday quake in Turkey killed 5,000 people, officials said.")
+    claim = "The Monday quake in Turkey killed 5,000 people"
+    assert check(claim + " [1][2].", [first, second], None, question).supported
+    both = {1: (0, len(first.chunk.text)), 2: (0, len(second.chunk.text))}
+    assert not glued(claim, question, [first, second], both)  # the first quote lacks the words; the second gives them
+
+
+def test_the_answers_own_article_holding_the_question_words_is_no_weld_whatever_another_holds():
+    question = "How many hours before the Winter games kicked off did the leaders meet?"
+    same = Hit(chunk=Chunk(id="d1:1", doc_id="d1", title="Article 1", text=OPENING.chunk.text, start=0,
+                           end=len(OPENING.chunk.text)), score=0.01, similarity=0.5)
+    claim = "The leaders met for more than four hours before the Winter games kicked off"
+    assert not glued(claim, question, [TALKS, same, OPENING], {1: (0, len(TALKS.chunk.text))})
+    assert glued(claim, question, [TALKS, OPENING], {1: (0, len(TALKS.chunk.text))})
 
 
 @pytest.mark.parametrize("question, claim, hits", [

@@ -225,3 +225,16 @@ def test_the_prompt_fits_the_context_minus_the_answer(config, n_ctx, max_tokens)
     assert len(answer.hits) < 6  # passages were dropped to fit
     assert messages[-1]["content"].count("<passage id=") == len(answer.hits)
     assert_exact_quotes(answer)
+
+
+def test_each_retrievers_first_is_placed_among_the_passages_the_question_shows(make_pipeline, config, monkeypatch):
+    import rag.pipeline
+
+    seen = []
+    real = rag.pipeline.search
+    monkeypatch.setattr(rag.pipeline, "search", lambda *a, **kw: seen.append(kw["shown"]) or real(*a, **kw))
+    p = make_pipeline(KIRBY_REPLY, KIRBY_REPLY)
+    p.ask(KIRBY_Q, k=2)
+    p.ask(KIRBY_Q)
+    assert seen[0] == 2 and seen[-1] == config.k  # the k of this question, not only Config.k
+    assert make_pipeline(top_each=False).search(KIRBY_Q) and seen[-1] == 0

@@ -266,6 +266,9 @@ def test_promoted_docstring_example_and_nothing_to_move():
     # two late firsts take the last two places, the first ranking's first
     assert promoted([(1, .5), (2, .4), (3, .3), (4, .2), (5, .1)], [[5], [4]], 3) == \
         [(1, .5), (5, .1), (4, .2), (2, .4), (3, .3)]
+    # one place: the fused first keeps it; two places and two late firsts: the first ranking's first takes the second
+    assert promoted([(1, .5), (2, .4), (3, .3)], [[3], [2]], 1) == [(1, .5), (2, .4), (3, .3)]
+    assert promoted([(1, .5), (2, .4), (3, .3), (4, .2)], [[4], [3]], 2) == [(1, .5), (4, .2), (2, .4), (3, .3)]
     # a first already shown keeps its place: the late one takes the place of a row that is no retriever's first
     assert promoted([(1, .5), (2, .4), (3, .3), (4, .2), (5, .1)], [[5], [3]], 3) == \
         [(1, .5), (3, .3), (5, .1), (2, .4), (4, .2)]
