@@ -479,8 +479,7 @@ def glued(claim: str, question: str, hits: list[Hit], quotes: dict[int, tuple[in
     if not at:
         return False
     n, s, e = at[0]
-    asked = {stem(w) for w in content(question)}
-    wanted = {stem(w) for w in content(claim) if stem(w) in asked} - _stems(hits[n - 1].chunk.text[s:e])
+    wanted = (_stems(claim) & _stems(question)) - _stems(hits[n - 1].chunk.text[s:e])
     if len(wanted) < MIN_COMPLEMENT:
         return False
     home = hits[n - 1].chunk.doc_id

@@ -11,13 +11,12 @@ from datetime import date as Date, datetime
 import numpy as np
 
 from .errors import QuestionError
-from .store import Index, rows_by_doc
+from .store import Index
 from .terms import mentions, names, phrase_initials
 from .types import Chunk, Hit
 
 INITIALS_MAX = 50_000  # chunks read once for the corpus's acronyms (about a second at that size)
 _INITIALS: "weakref.WeakKeyDictionary[object, frozenset[str]]" = weakref.WeakKeyDictionary()
-_ARTICLE_ROWS: "weakref.WeakKeyDictionary[object, tuple[int, dict[str, list[int]]]]" = weakref.WeakKeyDictionary()
 
 _MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
@@ -138,6 +137,14 @@ def dense_within(index: Index, query_vector: np.ndarray, n: int, rows: np.ndarra
         return [(int(rows[i]), float(sims[i])) for i in order]
 
 
+def candidates_within(index: Index, query: str, query_vector: np.ndarray | None, n: int, rows: np.ndarray,
+                      mode: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """(dense, BM25) candidates among `rows` only, each list as the retriever ranks them ([] for the mode's other)."""
+    dense = dense_within(index, query_vector, n, rows) if mode != "bm25" else []
+    keyword = bm25_within(index, query, n, rows) if mode != "dense" else []
+    return dense, keyword
+
+
 def bm25_within(index: Index, query: str, n: int, rows: np.ndarray) -> list[tuple[int, float]]:
     """BM25 over the allowed rows only: the allowed rows' scores, best first (ties by row)."""
     if len(rows) == 0:
@@ -209,9 +216,7 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
     n = max(candidates, k)
     fused = None
     if where:
-        rows = allowed_rows(index, where)
-        dense = dense_within(index, query_vector, n, rows) if mode != "bm25" else []
-        keyword = bm25_within(index, query, n, rows) if mode != "dense" else []
+        dense, keyword = candidates_within(index, query, query_vector, n, allowed_rows(index, where), mode)
     elif mode == "hybrid" and hasattr(index, "search_hybrid"):  # Milvus fuses server-side: one round trip,
         dense, keyword, fused = [], [], index.search_hybrid(query, query_vector, n, rrf_k)  # no per-list ranks
     else:
@@ -219,10 +224,11 @@ def search(index: Index, query: str, query_vector: np.ndarray | None, k: int, mo
         keyword = index.search_bm25(query, n) if mode != "dense" else []
     dense_rank = {row: r for r, (row, _) in enumerate(dense, 1)}
     bm25_rank = {row: r for r, (row, _) in enumerate(keyword, 1)}
+    rankings = [[row for row, _ in dense], [row for row, _ in keyword]]
     if fused is None:
-        fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)
+        fused = rrf(rankings, rrf_k)
     if shown:
-        fused = promoted(fused, [[row for row, _ in dense], [row for row, _ in keyword]], shown)
+        fused = promoted(fused, rankings, shown)
     rows = [row for row, _ in fused]
     sims = index.vectors(rows) @ query_vector if query_vector is not None and rows else np.zeros(len(rows))
     named = Named(index, names(query, opening=False) if anchor else [])
@@ -254,13 +260,11 @@ def within_named(index: Index, query: str, query_vector: np.ndarray | None, k: i
     those articles alone: in a large archive the candidates of the whole index may hold one chunk of the one
     article that names 'Brian Hart', and its other chunks (which say where his institute is) rank below
     thousands of others. Ranks and scores are those within the articles (no global ranks: None)."""
-    docs = {doc for doc, yes in named.decided.items() if yes}
     taken = {h.chunk.id for h in hits}
-    rows = np.array(article_rows(index, docs), dtype=np.int64)
+    rows = np.array(index.article_rows({doc for doc, yes in named.decided.items() if yes}), dtype=np.int64)
     if not len(rows):
         return []
-    dense = dense_within(index, query_vector, n, rows) if mode != "bm25" and query_vector is not None else []
-    keyword = bm25_within(index, query, n, rows) if mode != "dense" else []
+    dense, keyword = candidates_within(index, query, query_vector, n, rows, mode)
     fused = rrf([[row for row, _ in dense], [row for row, _ in keyword]], rrf_k)
     sims = index.vectors([r for r, _ in fused]) @ query_vector if query_vector is not None and fused else []
     more: list[Hit] = []
@@ -272,15 +276,6 @@ def within_named(index: Index, query: str, query_vector: np.ndarray | None, k: i
         if len(more) == k:
             break
     return more
-
-
-def article_rows(index: Index, docs: set[str]) -> list[int]:
-    """The rows of the chunks of these articles, in index order (an article's rows found once per index)."""
-    size, by_doc = _ARTICLE_ROWS.get(index, (-1, {}))
-    if size != len(index.chunks):  # read from SQLite's own index, not chunk by chunk (store.rows_by_doc)
-        by_doc = rows_by_doc(index.chunks)
-        _ARTICLE_ROWS[index] = (len(index.chunks), by_doc)
-    return sorted(r for d in docs for r in by_doc.get(d, ()))
 
 
 class Named:

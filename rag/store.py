@@ -49,6 +49,14 @@ class Index:
         self.chunks, self.dense, self.bm25, self.manifest, self.matrix = chunks, dense, bm25, manifest, matrix
         self.articles = articles or {}  # doc id -> its header: title, byline, date, publisher, where each is written
         self.article_text = lru_cache(maxsize=ARTICLES_KEPT)(self._article_text)  # thread-safe, per index
+        self._rows_by_doc: dict[str, list[int]] | None = None
+
+    def article_rows(self, doc_ids) -> list[int]:
+        """The rows of these articles' chunks, in index order; the article -> rows map is read once per index,
+        from SQLite's own index (`rows_by_doc`), the first time it is asked for."""
+        if self._rows_by_doc is None:
+            self._rows_by_doc = rows_by_doc(self.chunks)
+        return sorted(r for d in doc_ids for r in self._rows_by_doc.get(d, ()))
 
     def _article_text(self, doc_id: str) -> str:
         """The article's title and chunks' text (a sentence two chunks share appears twice)."""
