@@ -4,6 +4,11 @@ The fixed start of every prompt (chat template + system prompt) is evaluated onc
 kept; each question restores that state and evaluates only its own tokens. Restoring the same saved
 state, rather than reusing whatever the previous question left, keeps answers identical token for
 token whether a question is asked first, after another, or after a reload.
+
+With a passage cache (`passage_cache` MB, off by default) each passage is also read only once: its KV is computed
+alone after the fixed start, kept, and placed at its place in later prompts by shifting its positions (RoPE), so a
+question reads only its own words. Passages then do not attend to one another: faster, and the answers differ
+(eval/README.md, stop 28).
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import ctypes
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -40,7 +46,7 @@ def from_config(config) -> Generator:
         from .llm_server import OpenAIGenerator
         return OpenAIGenerator(c.llm_url, c.llm_model, c.llm_key, c.llm, c.n_ctx, c.temperature, c.seed)
     return LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed, reuse_prefix=c.reuse_prefix,
-                          lookup=c.lookup)
+                          lookup=c.lookup, passage_cache=c.passage_cache)
 
 
 class LlamaGenerator:
@@ -48,7 +54,7 @@ class LlamaGenerator:
     holds a lock for the whole generation: concurrent callers wait their turn instead of corrupting state."""
 
     def __init__(self, model: str, n_ctx: int = 2048, n_threads: int | None = None, temperature: float = 0.0,
-                 seed: int = 0, reuse_prefix: bool = True, lookup: int = 0):
+                 seed: int = 0, reuse_prefix: bool = True, lookup: int = 0, passage_cache: int = 0):
         self.name = model
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
@@ -62,6 +68,11 @@ class LlamaGenerator:
         self._llm = None
         self._format = None
         self._prefixes: dict[tuple, object] = {}  # turns before the question -> saved KV state of the fixed start
+        # (fixed start, passage) -> (its KV cells as llama.cpp saves one sequence, its token count), least recent first
+        self.passage_cache = passage_cache if reuse_prefix else 0  # MB; 0 = read every passage in every prompt
+        self._passages: OrderedDict[tuple, tuple[bytes, int]] = OrderedDict()
+        self._passage_bytes = 0
+        self.placed = 0  # prompt tokens the last generation took from the passage cache instead of reading
         self._load_lock = threading.Lock()
 
     @property
@@ -85,7 +96,7 @@ class LlamaGenerator:
 
             kwargs["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.lookup)
         try:
-            with _LOAD_LOCK:
+            with _LOAD_LOCK, _two_sequences(self.passage_cache > 0):
                 if isinstance(where, Path):
                     return Llama(model_path=str(where), **kwargs)
                 return Llama.from_pretrained(repo_id=where[0], filename=where[1], **kwargs)
@@ -122,8 +133,11 @@ class LlamaGenerator:
             if len(tokens) + max_tokens > self.n_ctx:
                 raise ModelError(f"the prompt ({len(tokens)} tokens) and answer ({max_tokens}) do not fit the "
                                  f"model's context of {self.n_ctx} tokens: ask a shorter question or lower k")
+            self.placed = 0
             if self.reuse_prefix:
                 llm.load_state(self._prefix_state(messages))  # same start state for every question
+                if self.passage_cache:
+                    self.placed = self._place_passages(messages, tokens)
             else:
                 llm.reset()
             try:
@@ -163,6 +177,98 @@ class LlamaGenerator:
             self._prefixes[key] = self.llm.save_state()
         return self._prefixes[key]
 
+    def _place_passages(self, messages: list[dict], tokens: list[int]) -> int:
+        """After the fixed start is restored: put each passage's cached KV at its place in this prompt (reading the
+        ones not cached), so generation reads only what follows them. Returns the tokens placed (0 when the prompt
+        does not open with passages or its tokens cannot be told apart at their edges)."""
+        import llama_cpp
+
+        llm = self.llm
+        key, head = self._prefix_head(messages)
+        spans = self._passage_spans(messages, tokens, len(head))
+        if not spans or tokens[:len(head)] != head:
+            return 0
+        start, state = len(head), self._prefixes[key]
+        kv = [self._passage_kv(key, span, start, state) for span in spans]
+        llm.load_state(state)
+        ctx = llm._ctx.ctx
+        memory = llama_cpp.llama_get_memory(ctx)
+        at = start
+        for data, n in kv:
+            buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+            if llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 1) != len(data):
+                raise ModelError("llama.cpp could not restore a cached passage")
+            if at != start:
+                llama_cpp.llama_memory_seq_add(memory, 1, start, start + n, at - start)
+            llama_cpp.llama_memory_seq_cp(memory, 1, 0, at, at + n)
+            llama_cpp.llama_memory_seq_rm(memory, 1, -1, -1)
+            at += n
+        llm.input_ids[:at] = tokens[:at]  # create_completion sees these tokens as read and reads the rest
+        llm.n_tokens = at
+        return at - start
+
+    def _passage_spans(self, messages: list[dict], tokens: list[int], head: int) -> list[tuple[int, ...]]:
+        """The prompt's own tokens cut where its passages end (a token that straddles an edge goes with what
+        follows), so placing them reads exactly the tokens the whole prompt holds; [] when there are none."""
+        from . import prompt
+
+        if not messages or messages[-1]["role"] != "user":
+            return []
+        content = messages[-1]["content"].encode("utf-8")
+        units = prompt.passage_units(messages[-1]["content"])
+        ends = [len("".join(units[:i + 1]).encode("utf-8")) for i in range(len(units))]
+        spans, begin, at, done = [], head, head, 0
+        for end in ends:
+            while at < len(tokens) and done + len(piece := self.llm.detokenize([tokens[at]], special=True)) <= end:
+                if content[done:done + len(piece)] != piece:
+                    return []  # the tokens do not spell the message here (a template that rewrites it)
+                done += len(piece)
+                at += 1
+            if at == begin or at >= len(tokens):
+                return []
+            spans.append(tuple(tokens[begin:at]))
+            begin = at
+        return spans
+
+    def _passage_kv(self, key: tuple, piece: tuple[int, ...], start: int, state) -> tuple[bytes, int]:
+        """The KV cells of one passage read alone after the fixed start (sequence 1, positions from `start`)."""
+        import llama_cpp
+
+        cached = self._passages.get((key, piece))
+        if cached is not None:
+            self._passages.move_to_end((key, piece))
+            return cached
+        llm = self.llm
+        llm.load_state(state)
+        ctx = llm._ctx.ctx
+        memory = llama_cpp.llama_get_memory(ctx)
+        llama_cpp.llama_memory_seq_rm(memory, 1, -1, -1)
+        llama_cpp.llama_memory_seq_cp(memory, 0, 1, 0, start)  # the passage attends to the fixed start
+        batch = llama_cpp.llama_batch_init(llm.n_batch, 0, 1)
+        try:
+            for i in range(0, len(piece), llm.n_batch):
+                part = piece[i:i + llm.n_batch]
+                batch.n_tokens = len(part)
+                for j, token in enumerate(part):
+                    batch.token[j], batch.pos[j], batch.n_seq_id[j] = token, start + i + j, 1
+                    batch.seq_id[j][0], batch.logits[j] = 1, False
+                if llama_cpp.llama_decode(ctx, batch) != 0:
+                    raise ModelError("llama.cpp could not read a passage")
+        finally:
+            llama_cpp.llama_batch_free(batch)
+        llama_cpp.llama_memory_seq_rm(memory, 1, 0, start)  # keep the passage's own cells only
+        size = llama_cpp.llama_state_seq_get_size(ctx, 1)
+        buffer = (ctypes.c_uint8 * size)()
+        got = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 1)
+        llama_cpp.llama_memory_seq_rm(memory, 1, -1, -1)
+        entry = (bytes(buffer[:got]), len(piece))
+        self._passages[(key, piece)] = entry
+        self._passage_bytes += got
+        while self._passage_bytes > self.passage_cache * 2**20 and len(self._passages) > 1:
+            _, (old, _) = self._passages.popitem(last=False)
+            self._passage_bytes -= len(old)
+        return entry
+
     def _formatter(self):
         """The chat formatter llama-cpp-python would use for this model (its GGUF template, or a named format)."""
         if self._format is None:
@@ -184,6 +290,35 @@ class LlamaGenerator:
                     raise ModelError(f"model {self.name!r} has no chat template llama-cpp-python can render")
                 self._format = format_fn
         return self._format
+
+
+class _two_sequences:
+    """While a model loads: contexts with two sequences sharing one KV buffer (the passage cache reads a passage in
+    the second and copies it into the first). llama-cpp-python's Llama takes neither setting as an argument, so
+    its default context parameters are amended for the load (under _LOAD_LOCK)."""
+
+    def __init__(self, on: bool):
+        self.on = on
+
+    def __enter__(self):
+        if self.on:
+            import llama_cpp.llama_cpp as low  # the module llama_cpp.llama reads its defaults from
+
+            self.default = default = low.llama_context_default_params
+
+            def amended():
+                params = default()
+                params.n_seq_max, params.kv_unified = 2, True
+                return params
+
+            low.llama_context_default_params = amended
+        return self
+
+    def __exit__(self, *exc):
+        if self.on:
+            import llama_cpp.llama_cpp as low
+
+            low.llama_context_default_params = self.default
 
 
 _log_callback = None

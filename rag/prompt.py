@@ -158,6 +158,21 @@ def user_message(question: str, passages: list[str]) -> str:
     return "\n\n".join(passages) + f"\n\nQuestion: {' '.join(question.split())}"
 
 
+_UNIT = re.compile(r'<passage id="\d+">\n.*?\n</passage>\n\n', re.S)  # (defused text holds no '<' to end it early)
+
+
+def passage_units(content: str) -> list[str]:
+    """The passages a user message opens with, each with the blank line after it, in order; [] when it does not
+    open with one: what a generator may read once per passage and place (rag.generate's passage cache)."""
+    units, at = [], 0
+    for m in _UNIT.finditer(content):
+        if m.start() != at:
+            break
+        units.append(m.group())
+        at = m.end()
+    return units
+
+
 def build_messages(question: str, hits: list[Hit], count_tokens: Callable[[str], int], budget: int,
                    focus: Sequence[Sequence[Span] | None] | None = None, system: str = SYSTEM,
                    examples: Sequence[dict] = (), target: int = 0,

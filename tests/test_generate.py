@@ -94,3 +94,52 @@ def test_a_corrupt_cached_export_falls_back_to_torch_with_the_same_vector(tmp_pa
     text = "What did Kirby say about Putin?"
     assert np.allclose(e.embed_query(text), e.model.encode([text], normalize_embeddings=True)[0], atol=1e-5)
     assert e._onnx is False
+
+
+# ---- the passage cache: each passage read once after the fixed start, then placed by shifting its positions ----
+
+def two_passages(question: str) -> list[dict]:
+    return [{"role": "system", "content": SYSTEM},
+            {"role": "user", "content": '<passage id="1">\nXi Jinping met Vladimir Putin in Moscow on Monday.\n'
+                                        '</passage>\n\n<passage id="2">\nChina’s exports to Russia hit a record in '
+                                        'April, jumping 153% from a year earlier.\n</passage>\n\n'
+                                        f"Question: {question}"}]
+
+
+def test_a_passage_read_once_sits_where_it_was_read_and_gives_the_answer_of_reading_it(gen):
+    cached = LlamaGenerator("smollm2-135m", n_ctx=1024, passage_cache=64)
+    first = answer(cached, EXPORTS)
+    tokens, _ = cached.render(EXPORTS)
+    [span] = cached._passage_spans(EXPORTS, tokens, cached.prefix_tokens(EXPORTS))
+    unit_tokens = len(span)
+    assert cached.llm.detokenize(list(span)).decode().startswith('<passage id="1">\nChina’s exports')
+    assert cached.placed == unit_tokens and len(cached._passages) == 1
+    again = answer(cached, EXPORTS)  # from the cache this time
+    assert len(cached._passages) == 1 and cached.placed == unit_tokens
+    assert first == again == answer(gen, EXPORTS)  # one passage at the first place: exactly what reading it gives
+
+
+def test_later_passages_are_shifted_to_their_places(gen):
+    import llama_cpp
+
+    cached = LlamaGenerator("smollm2-135m", n_ctx=1024, passage_cache=64)
+    msgs = two_passages("How much did exports grow?")
+    first = answer(cached, msgs)
+    llm = cached.llm
+    memory = llama_cpp.llama_get_memory(llm._ctx.ctx)
+    # every position of the prompt and the answer is held once, with no gap where the second passage belongs
+    assert llama_cpp.llama_memory_seq_pos_min(memory, 0) == 0
+    assert llama_cpp.llama_memory_seq_pos_max(memory, 0) == llm.n_tokens - 1
+    assert llama_cpp.llama_memory_seq_pos_max(memory, 1) == -1  # the reading sequence is left empty
+    tokens, _ = cached.render(msgs)
+    assert 0 < cached.placed < len(tokens) - cached.prefix_tokens(msgs) and len(cached._passages) == 2
+    cold = LlamaGenerator("smollm2-135m", n_ctx=1024, passage_cache=64)
+    assert answer(cold, msgs) == first == answer(cached, msgs)  # deterministic, cold or warm
+
+
+def test_the_passage_cache_keeps_to_its_budget_and_skips_prompts_without_passages(gen):
+    cached = LlamaGenerator("smollm2-135m", n_ctx=1024, passage_cache=1)
+    answer(cached, two_passages("Who met?"))
+    assert len(cached._passages) == 1 and cached._passage_bytes <= 2**20  # two passages of ~0.5 MB: one kept
+    plain = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Question: Who met?"}]
+    assert answer(cached, plain) == answer(gen, plain) and cached.placed == 0

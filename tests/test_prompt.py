@@ -227,3 +227,14 @@ def test_the_prompt_target_counts_the_worked_examples():
     messages, shown, used = build_messages(QUESTION, LONG, count, 4000, examples=EXAMPLES, target=whole - 12,
                                            scores=SCORES)
     assert messages[1:-1] == list(EXAMPLES) and used <= whole - 12
+
+
+def test_passage_units_are_the_passages_a_message_opens_with():
+    from rag.prompt import passage_units, user_message
+
+    content = user_message("Who?", ['<passage id="1">\nA said “x”.\n</passage>', '<passage id="2">\nB\n</passage>'])
+    assert passage_units(content) == ['<passage id="1">\nA said “x”.\n</passage>\n\n',
+                                      '<passage id="2">\nB\n</passage>\n\n']
+    assert "".join(passage_units(content)) + "Question: Who?" == content
+    assert passage_units("Question: Who?") == []
+    assert passage_units('Intro\n\n<passage id="1">\nA\n</passage>\n\nQuestion: q') == []  # not at the start
