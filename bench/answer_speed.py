@@ -219,7 +219,7 @@ def report(results: dict, n: int) -> str:
             continue
         ratio = median(rows, "ttft_s") / median(raw, "ttft_s") if raw else float("nan")
         same = ""
-        if engine and mode in ("q4_0", "q8_0", "focus", "lookup"):
+        if engine and mode in ("q4_0", "q8_0", "focus", "lookup", "passages"):
             same = f"{sum(a['text'] == b['text'] for a, b in zip(rows, engine))}/{len(rows)}"
         tokens = (f"{median(rows, 'prompt_tokens'):.0f} ({median(rows, 'read_tokens'):.0f})"
                   if "prompt_tokens" in rows[0] else "")

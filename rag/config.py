@@ -58,9 +58,10 @@ class Config:
     reuse_prefix: bool = True  # restore the KV state of the prompt's fixed start instead of re-reading it
     lookup: int = 0  # >0: prompt-lookup decoding (llama-cpp-python's LlamaPromptLookupDecoding), drafting this many
     # tokens copied from the passages; off: see bench/README.md for what it measured
-    passage_cache: int = 0  # >0: keep each passage's KV (up to this many MB) and place it in later prompts instead
-    # of reading it again; the question then reads only its own words, but passages no longer attend to one another
-    # and the answers differ (eval/README.md, stop 28)
+    passage_cache: int = 0  # >0: keep each passage's KV (up to this many MB, ~2 MB a passage with the default model)
+    # and place it in later prompts instead of reading it again. First token 0.11-0.12x raw llama-cpp-python with the
+    # passages read before (Zen 3; the engine 1.13-1.15x), but passages no longer attend to one another: news-test
+    # (held out) accuracy 67.6 -> 59.5%, unanswerable refused 100 -> 80% (eval/README.md, stop 28), so it is off
     max_question_chars: int = 2000  # longer questions are rejected with a clear error
     store: str = "faiss"  # faiss (embedded, the default) | milvus (pymilvus: a milvus-lite file or a server)
     milvus_uri: str = ""  # "" = <index_dir>/milvus.db (embedded); or http://host:19530 for a server/cluster
