@@ -80,6 +80,9 @@ class LlamaGenerator:
         with self._load_lock:
             if self._llm is None:
                 self._llm = self._load()
+                if self.passage_cache and not _can_place(self._llm):
+                    log.warning("passage cache off: model %s cannot have its cached positions shifted", self.name)
+                    self.passage_cache = 0
         return self._llm
 
     def _load(self):
@@ -137,7 +140,7 @@ class LlamaGenerator:
             if self.reuse_prefix:
                 llm.load_state(self._prefix_state(messages))  # same start state for every question
                 if self.passage_cache:
-                    self.placed = self._place_passages(messages, tokens)
+                    self.placed = self._placed_or_read(messages, tokens)
             else:
                 llm.reset()
             try:
@@ -177,6 +180,18 @@ class LlamaGenerator:
             self._prefixes[key] = self.llm.save_state()
         return self._prefixes[key]
 
+    def _placed_or_read(self, messages: list[dict], tokens: list[int]) -> int:
+        """Place the cached passages; if llama.cpp fails at it, read the whole prompt as without the cache."""
+        import llama_cpp
+
+        try:
+            return self._place_passages(messages, tokens)
+        except Exception as e:  # a failed placement must not cost the answer: back to the restored fixed start
+            log.warning("passage cache skipped: %s", e)
+            llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(self.llm._ctx.ctx), 1, -1, -1)
+            self.llm.load_state(self._prefixes[self._prefix_head(messages)[0]])
+            return 0
+
     def _place_passages(self, messages: list[dict], tokens: list[int]) -> int:
         """After the fixed start is restored: put each passage's cached KV at its place in this prompt (reading the
         ones not cached), so generation reads only what follows them. Returns the tokens placed (0 when the prompt
@@ -196,7 +211,7 @@ class LlamaGenerator:
         at = start
         for data, n in kv:
             buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-            if llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 1) != len(data):
+            if not data or llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 1) != len(data):
                 raise ModelError("llama.cpp could not restore a cached passage")
             if at != start:
                 llama_cpp.llama_memory_seq_add(memory, 1, start, start + n, at - start)
@@ -257,11 +272,14 @@ class LlamaGenerator:
         finally:
             llama_cpp.llama_batch_free(batch)
         llama_cpp.llama_memory_seq_rm(memory, 1, 0, start)  # keep the passage's own cells only
+        held = (llama_cpp.llama_memory_seq_pos_min(memory, 1), llama_cpp.llama_memory_seq_pos_max(memory, 1))
         size = llama_cpp.llama_state_seq_get_size(ctx, 1)
         buffer = (ctypes.c_uint8 * size)()
         got = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 1)
         llama_cpp.llama_memory_seq_rm(memory, 1, -1, -1)
-        entry = (bytes(buffer[:got]), len(piece))
+        if held != (start, start + len(piece) - 1) or not 0 < got <= size:
+            raise ModelError("llama.cpp did not keep a passage's cells")
+        entry = (ctypes.string_at(buffer, got), len(piece))
         self._passages[(key, piece)] = entry
         self._passage_bytes += got
         while self._passage_bytes > self.passage_cache * 2**20 and len(self._passages) > 1:
@@ -290,6 +308,15 @@ class LlamaGenerator:
                     raise ModelError(f"model {self.name!r} has no chat template llama-cpp-python can render")
                 self._format = format_fn
         return self._format
+
+
+def _can_place(llm) -> bool:
+    """Can this model's KV be shifted to new positions (llama.cpp aborts the process when asked otherwise)?"""
+    import llama_cpp
+
+    model = llm._model.model
+    return (bool(llama_cpp.llama_memory_can_shift(llama_cpp.llama_get_memory(llm._ctx.ctx)))
+            and not llama_cpp.llama_model_is_recurrent(model) and not llama_cpp.llama_model_is_hybrid(model))
 
 
 class _two_sequences:

@@ -143,3 +143,23 @@ def test_the_passage_cache_keeps_to_its_budget_and_skips_prompts_without_passage
     assert len(cached._passages) == 1 and cached._passage_bytes <= 2**20  # two passages of ~0.5 MB: one kept
     plain = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Question: Who met?"}]
     assert answer(cached, plain) == answer(gen, plain) and cached.placed == 0
+
+
+def test_a_failed_placement_reads_the_whole_prompt_instead(gen, monkeypatch):
+    cached = LlamaGenerator("smollm2-135m", n_ctx=1024, passage_cache=64)
+    msgs = two_passages("Who met?")
+
+    def fails(*a):
+        raise RuntimeError("llama.cpp refused")
+
+    monkeypatch.setattr(cached, "_place_passages", fails)
+    assert answer(cached, msgs) == answer(gen, msgs) and cached.placed == 0
+
+
+def test_a_model_whose_positions_cannot_shift_keeps_the_cache_off(monkeypatch):
+    import rag.generate as generate
+
+    monkeypatch.setattr(generate, "_can_place", lambda llm: False)
+    cached = LlamaGenerator("smollm2-135m", n_ctx=1024, passage_cache=64)
+    answer(cached, two_passages("Who met?"))
+    assert cached.passage_cache == 0 and cached.placed == 0 and not cached._passages
