@@ -17,6 +17,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
+from itertools import accumulate
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -138,9 +140,10 @@ class LlamaGenerator:
                                  f"model's context of {self.n_ctx} tokens: ask a shorter question or lower k")
             self.placed = 0
             if self.reuse_prefix:
-                llm.load_state(self._prefix_state(messages))  # same start state for every question
+                state = self._prefix_state(messages)
+                llm.load_state(state)  # same start state for every question
                 if self.passage_cache:
-                    self.placed = self._placed_or_read(messages, tokens)
+                    self.placed = self._placed_or_read(messages, tokens, state)
             else:
                 llm.reset()
             try:
@@ -159,20 +162,25 @@ class LlamaGenerator:
         """How many of the prompt's tokens are its fixed start, restored from the saved state instead of read."""
         return len(self._prefix_head(messages)[1]) if self.reuse_prefix else 0
 
+    @staticmethod
+    def _fixed(messages: list[dict]) -> tuple:
+        """The turns before the question (every turn before the last user turn), as a key."""
+        fixed = messages[:-1] if messages and messages[-1]["role"] == "user" else messages
+        return tuple((m["role"], m["content"]) for m in fixed)
+
     def _prefix_head(self, messages: list[dict]) -> tuple[tuple, list[int]]:
         """(key, tokens) of the prompt's fixed start: every turn before the last, and the last user turn's opening."""
-        fixed = messages[:-1] if messages and messages[-1]["role"] == "user" else messages
-        probe = list(fixed) + [{"role": "user", "content": _SENTINEL}]
+        key = self._fixed(messages)
+        probe = list(messages[:len(key)]) + [{"role": "user", "content": _SENTINEL}]
         result = self._formatter()(messages=probe)
         head = result.prompt[:result.prompt.index(_SENTINEL)]
         tokens = self.llm.tokenize(head.encode("utf-8"), add_bos=not result.added_special, special=True)
-        return tuple((m["role"], m["content"]) for m in fixed), tokens
+        return key, tokens
 
     def _prefix_state(self, messages: list[dict]):
         """The saved KV state after the prompt's fixed start: template + system prompt + the worked examples
         (every turn before the last) + the last user turn's opening. Evaluated once per fixed start."""
-        fixed = messages[:-1] if messages and messages[-1]["role"] == "user" else messages
-        key = tuple((m["role"], m["content"]) for m in fixed)
+        key = self._fixed(messages)
         if key not in self._prefixes:
             key, tokens = self._prefix_head(messages)
             self.llm.reset()
@@ -180,30 +188,32 @@ class LlamaGenerator:
             self._prefixes[key] = self.llm.save_state()
         return self._prefixes[key]
 
-    def _placed_or_read(self, messages: list[dict], tokens: list[int]) -> int:
+    def _placed_or_read(self, messages: list[dict], tokens: list[int], state) -> int:
         """Place the cached passages; if llama.cpp fails at it, read the whole prompt as without the cache."""
         import llama_cpp
 
         try:
-            return self._place_passages(messages, tokens)
+            return self._place_passages(messages, tokens, state)
         except Exception as e:  # a failed placement must not cost the answer: back to the restored fixed start
             log.warning("passage cache skipped: %s", e)
             llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(self.llm._ctx.ctx), 1, -1, -1)
-            self.llm.load_state(self._prefixes[self._prefix_head(messages)[0]])
+            self.llm.load_state(state)
             return 0
 
-    def _place_passages(self, messages: list[dict], tokens: list[int]) -> int:
-        """After the fixed start is restored: put each passage's cached KV at its place in this prompt (reading the
-        ones not cached), so generation reads only what follows them. Returns the tokens placed (0 when the prompt
-        does not open with passages or its tokens cannot be told apart at their edges)."""
+    def _place_passages(self, messages: list[dict], tokens: list[int], state) -> int:
+        """After the fixed start (`state`, restored) comes: put each passage's cached KV at its place in this
+        prompt (reading the ones not cached), so generation reads only what follows them. Returns the tokens placed
+        (0 when the prompt does not open with passages or its tokens cannot be told apart at their edges)."""
         import llama_cpp
 
         llm = self.llm
-        key, head = self._prefix_head(messages)
-        spans = self._passage_spans(messages, tokens, len(head))
-        if not spans or tokens[:len(head)] != head:
+        start = state.n_tokens  # the fixed start's tokens, as saved with it
+        if state.input_ids[:start].tolist() != tokens[:start]:
             return 0
-        start, state = len(head), self._prefixes[key]
+        spans = self._passage_spans(messages, tokens, start)
+        if not spans:
+            return 0
+        key = self._fixed(messages)
         kv = [self._passage_kv(key, span, start, state) for span in spans]
         llm.load_state(state)
         ctx = llm._ctx.ctx
@@ -230,8 +240,7 @@ class LlamaGenerator:
         if not messages or messages[-1]["role"] != "user":
             return []
         content = messages[-1]["content"].encode("utf-8")
-        units = prompt.passage_units(messages[-1]["content"])
-        ends = [len("".join(units[:i + 1]).encode("utf-8")) for i in range(len(units))]
+        ends = list(accumulate(len(unit.encode("utf-8")) for unit in prompt.passage_units(messages[-1]["content"])))
         spans, begin, at, done = [], head, head, 0
         for end in ends:
             while at < len(tokens) and done + len(piece := self.llm.detokenize([tokens[at]], special=True)) <= end:
@@ -319,33 +328,28 @@ def _can_place(llm) -> bool:
             and not llama_cpp.llama_model_is_recurrent(model) and not llama_cpp.llama_model_is_hybrid(model))
 
 
-class _two_sequences:
+@contextmanager
+def _two_sequences(on: bool):
     """While a model loads: contexts with two sequences sharing one KV buffer (the passage cache reads a passage in
     the second and copies it into the first). llama-cpp-python's Llama takes neither setting as an argument, so
     its default context parameters are amended for the load (under _LOAD_LOCK)."""
+    if not on:
+        yield
+        return
+    import llama_cpp.llama_cpp as low  # the module llama_cpp.llama reads its defaults from
 
-    def __init__(self, on: bool):
-        self.on = on
+    default = low.llama_context_default_params
 
-    def __enter__(self):
-        if self.on:
-            import llama_cpp.llama_cpp as low  # the module llama_cpp.llama reads its defaults from
+    def amended():
+        params = default()
+        params.n_seq_max, params.kv_unified = 2, True
+        return params
 
-            self.default = default = low.llama_context_default_params
-
-            def amended():
-                params = default()
-                params.n_seq_max, params.kv_unified = 2, True
-                return params
-
-            low.llama_context_default_params = amended
-        return self
-
-    def __exit__(self, *exc):
-        if self.on:
-            import llama_cpp.llama_cpp as low
-
-            low.llama_context_default_params = self.default
+    low.llama_context_default_params = amended
+    try:
+        yield
+    finally:
+        low.llama_context_default_params = default
 
 
 _log_callback = None
