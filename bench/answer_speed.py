@@ -13,6 +13,8 @@ Each row runs in its own process, one after the other (llama.cpp on all cores mu
   focus    engine with passages cut to their most relevant sentences, the prompt kept within FOCUS_TARGET tokens
            (RAG_PROMPT_TOKENS; each passage keeps its best sentence)
   lookup   engine with prompt-lookup decoding (RAG_LOOKUP=10 draft tokens copied from the passages)
+  flash    engine with llama.cpp's flash attention kernel (RAG_FLASH_ATTN=1)
+  rawflash raw, with flash attention on in the library too (the yardstick with the same kernel)
   ask      rag's Pipeline.ask end to end (search, prompt, model, checks, second pass) as configured
 The first call of each process is a warm-up on another prompt, never timed. Prints medians and ratios against
 raw; writes bench/answer_speed.md and .json (git-ignored: machine-dependent). "read" is the prompt tokens a
@@ -33,7 +35,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
-MODES = ("raw", "engine", "q4_0", "q8_0", "focus", "lookup", "passages", "ask")
+MODES = ("raw", "rawflash", "engine", "flash", "q4_0", "q8_0", "focus", "lookup", "passages", "ask")
 RAW_PASSAGES = 5
 FOCUS_TARGET = 300  # prompt tokens of the focus row (system prompt included)
 now = time.perf_counter
@@ -90,15 +92,18 @@ def worker(mode: str, path: Path) -> None:
 
     config = Config().with_env()
     items = json.loads(path.read_text(encoding="utf-8"))
-    model = {"raw": DEFAULT_LLM, "q4_0": f"{DEFAULT_LLM}-q4_0", "q8_0": f"{DEFAULT_LLM}-q8_0"}.get(mode, config.llm)
+    model = {"raw": DEFAULT_LLM, "rawflash": DEFAULT_LLM, "q4_0": f"{DEFAULT_LLM}-q4_0",
+             "q8_0": f"{DEFAULT_LLM}-q8_0"}.get(mode, config.llm)
     gen = LlamaGenerator(model, config.n_ctx, threads(config), config.temperature, config.seed,
-                         reuse_prefix=mode != "raw", lookup=10 if mode == "lookup" else config.lookup,
+                         reuse_prefix=mode not in ("raw", "rawflash"),
+                         lookup=10 if mode == "lookup" else config.lookup,
+                         flash_attn={"raw": False, "rawflash": True, "flash": True}.get(mode, config.flash_attn),
                          passage_cache=256 if mode == "passages" else config.passage_cache)
-    key = mode if mode in ("raw", "focus") else "engine"
+    key = {"rawflash": "raw"}.get(mode, mode if mode in ("raw", "focus") else "engine")
 
     def once(messages: list[dict]) -> dict:
         t0, first, pieces = now(), None, []
-        if mode == "raw":
+        if mode in ("raw", "rawflash"):
             gen.llm.reset()  # a fresh context: the library reads the whole prompt
             stream = gen.llm.create_chat_completion(messages=messages, max_tokens=config.max_tokens, temperature=0.0,
                                                     top_k=1, seed=config.seed, stream=True)
@@ -196,6 +201,8 @@ LABELS = {
     "q8_0": "engine with the Q8_0 file",
     "focus": f"engine, passages cut to their best sentences (prompt <= {FOCUS_TARGET} tokens)",
     "lookup": "engine with prompt-lookup decoding (10 draft tokens)",
+    "flash": "engine with flash attention (RAG_FLASH_ATTN=1)",
+    "rawflash": "raw llama-cpp-python with flash attention on (flash_attn=True)",
     "passages": "engine with the passage cache, each passage read before (RAG_PASSAGE_CACHE)",
     "ask": "Pipeline.ask end to end (search, checks, second pass)",
 }
@@ -219,7 +226,7 @@ def report(results: dict, n: int) -> str:
             continue
         ratio = median(rows, "ttft_s") / median(raw, "ttft_s") if raw else float("nan")
         same = ""
-        if engine and mode in ("q4_0", "q8_0", "focus", "lookup", "passages"):
+        if engine and mode in ("q4_0", "q8_0", "focus", "lookup", "passages", "flash"):
             same = f"{sum(a['text'] == b['text'] for a, b in zip(rows, engine))}/{len(rows)}"
         tokens = (f"{median(rows, 'prompt_tokens'):.0f} ({median(rows, 'read_tokens'):.0f})"
                   if "prompt_tokens" in rows[0] else "")

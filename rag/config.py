@@ -62,6 +62,10 @@ class Config:
     # and place it in later prompts instead of reading it again. First token 0.11-0.12x raw llama-cpp-python with the
     # passages read before (Zen 3; the engine 1.13-1.15x), but passages no longer attend to one another: news-test
     # (held out) accuracy 67.6 -> 59.5%, unanswerable refused 100 -> 80% (eval/README.md, stop 28), so it is off
+    flash_attn: bool = False  # llama.cpp's fused attention kernel for the in-process model. Measured on the Zen 3
+    # (stop 29): first token within the host's noise (the engine 0.81-1.14x its time without it over four bench runs,
+    # raw llama-cpp-python 0.92-1.03x), decode 3-14% slower, 5-8 answers of 42-80 worded differently: news-dev 83.1 ->
+    # 81.5%, news-test 67.6 -> 64.9%, wiki 87.9% both (eval/README.md, stop 29), so it stays off; `make bench` shows it
     max_question_chars: int = 2000  # longer questions are rejected with a clear error
     store: str = "faiss"  # faiss (embedded, the default) | milvus (pymilvus: a milvus-lite file or a server)
     milvus_uri: str = ""  # "" = <index_dir>/milvus.db (embedded); or http://host:19530 for a server/cluster

@@ -48,7 +48,7 @@ def from_config(config) -> Generator:
         from .llm_server import OpenAIGenerator
         return OpenAIGenerator(c.llm_url, c.llm_model, c.llm_key, c.llm, c.n_ctx, c.temperature, c.seed)
     return LlamaGenerator(c.llm, c.n_ctx, threads(c), c.temperature, c.seed, reuse_prefix=c.reuse_prefix,
-                          lookup=c.lookup, passage_cache=c.passage_cache)
+                          lookup=c.lookup, passage_cache=c.passage_cache, flash_attn=c.flash_attn)
 
 
 class LlamaGenerator:
@@ -56,7 +56,8 @@ class LlamaGenerator:
     holds a lock for the whole generation: concurrent callers wait their turn instead of corrupting state."""
 
     def __init__(self, model: str, n_ctx: int = 2048, n_threads: int | None = None, temperature: float = 0.0,
-                 seed: int = 0, reuse_prefix: bool = True, lookup: int = 0, passage_cache: int = 0):
+                 seed: int = 0, reuse_prefix: bool = True, lookup: int = 0, passage_cache: int = 0,
+                 flash_attn: bool = False):
         self.name = model
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
@@ -64,6 +65,7 @@ class LlamaGenerator:
         self.seed = seed
         self.reuse_prefix = reuse_prefix  # False: evaluate every prompt from scratch (the bench's baseline)
         self.lookup = lookup  # >0: prompt-lookup decoding, drafting this many tokens copied from the prompt
+        self.flash_attn = flash_attn  # llama.cpp's fused attention kernel (llama-cpp-python leaves it off)
         self.lock = threading.Lock()
         self._users = 0  # streams generating or waiting for the lock
         self._users_lock = threading.Lock()
@@ -95,7 +97,7 @@ class LlamaGenerator:
         _silence_llama_log()
         where = resolve(self.name)
         kwargs = dict(n_ctx=self.n_ctx, n_threads=self.n_threads, n_threads_batch=self.n_threads, seed=self.seed,
-                      verbose=False)
+                      flash_attn=self.flash_attn, verbose=False)
         if self.lookup:
             from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 

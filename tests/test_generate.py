@@ -163,3 +163,19 @@ def test_a_model_whose_positions_cannot_shift_keeps_the_cache_off(monkeypatch):
     cached = LlamaGenerator("smollm2-135m", n_ctx=1024, passage_cache=64)
     answer(cached, two_passages("Who met?"))
     assert cached.passage_cache == 0 and cached.placed == 0 and not cached._passages
+
+
+@pytest.mark.parametrize("flash", [False, True])
+def test_flash_attention_is_on_as_configured_and_the_restored_prefix_still_answers_as_a_fresh_read(flash):
+    import llama_cpp
+
+    from rag import Config
+    from rag.generate import from_config
+
+    on = from_config(Config(llm="smollm2-135m", n_ctx=1024, flash_attn=flash))
+    assert on.llm.context_params.flash_attn_type == (llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash
+                                                      else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+    fresh = LlamaGenerator("smollm2-135m", n_ctx=1024, reuse_prefix=False, flash_attn=flash)
+    first = answer(on, EXPORTS)
+    answer(on, OTHER)
+    assert first and first == answer(on, EXPORTS) == answer(fresh, EXPORTS)
