@@ -92,18 +92,17 @@ def worker(mode: str, path: Path) -> None:
 
     config = Config().with_env()
     items = json.loads(path.read_text(encoding="utf-8"))
-    model = {"raw": DEFAULT_LLM, "rawflash": DEFAULT_LLM, "q4_0": f"{DEFAULT_LLM}-q4_0",
-             "q8_0": f"{DEFAULT_LLM}-q8_0"}.get(mode, config.llm)
-    gen = LlamaGenerator(model, config.n_ctx, threads(config), config.temperature, config.seed,
-                         reuse_prefix=mode not in ("raw", "rawflash"),
+    raw = mode in ("raw", "rawflash")  # the library alone, with its default kernel or with flash attention
+    model = DEFAULT_LLM if raw else {"q4_0": f"{DEFAULT_LLM}-q4_0", "q8_0": f"{DEFAULT_LLM}-q8_0"}.get(mode, config.llm)
+    gen = LlamaGenerator(model, config.n_ctx, threads(config), config.temperature, config.seed, reuse_prefix=not raw,
                          lookup=10 if mode == "lookup" else config.lookup,
                          flash_attn={"raw": False, "rawflash": True, "flash": True}.get(mode, config.flash_attn),
                          passage_cache=256 if mode == "passages" else config.passage_cache)
-    key = {"rawflash": "raw"}.get(mode, mode if mode in ("raw", "focus") else "engine")
+    key = "raw" if raw else mode if mode == "focus" else "engine"
 
     def once(messages: list[dict]) -> dict:
         t0, first, pieces = now(), None, []
-        if mode in ("raw", "rawflash"):
+        if raw:
             gen.llm.reset()  # a fresh context: the library reads the whole prompt
             stream = gen.llm.create_chat_completion(messages=messages, max_tokens=config.max_tokens, temperature=0.0,
                                                     top_k=1, seed=config.seed, stream=True)
